@@ -361,3 +361,23 @@ func (d *Decoder) decodeLow(symbols [][]byte, size, unit int) {
 		}
 	}
 }
+
+// NewForcedRate returns a code with the given construction regardless of the
+// default rate selection. Walrus never does this; it exists so that tests can
+// show that the choice matters (it changes every repair symbol).
+func NewForcedRate(k, r int, highRate bool) (Code, error) {
+	c, err := New(k, r)
+	if err != nil {
+		return c, err
+	}
+	c.highRate = highRate
+	if highRate {
+		c.chunk = nextPow2(r)
+	} else {
+		c.chunk = nextPow2(k)
+	}
+	if min(nextPow2(k), nextPow2(r))+max(k, r) > order {
+		return Code{}, ErrUnsupportedCounts
+	}
+	return c, nil
+}
