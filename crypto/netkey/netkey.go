@@ -192,4 +192,3 @@ func (pk *PublicKey) UnmarshalText(t []byte) error {
 	*pk = v
 	return nil
 }
-
