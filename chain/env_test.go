@@ -327,3 +327,41 @@ func (e *env) storeBlob(k ed25519.PrivateKey, seed byte, size uint64, epochs uin
 	e.ok(k, &MsgCertifyBlob{Blob: bid, Cert: e.cert(msg, e.allSigners()...)})
 	return bid
 }
+
+// syncAll has every member of the current committee report its sync done.
+func (e *env) syncAll() {
+	e.t.Helper()
+	s := e.sys()
+	for _, m := range e.committee(keyCommitteeCur).Members {
+		for _, n := range e.nodes {
+			if n.nodeID == m.NodeID && e.pool(n.nodeID).LastSyncEpoch < s.Epoch {
+				e.ok(n.op, &MsgEpochSyncDone{Node: n.nodeID, Epoch: s.Epoch})
+			}
+		}
+	}
+}
+
+// runEpoch moves the chain to the next epoch: sync (if needed), voting end
+// and epoch change at their times.
+func (e *env) runEpoch() {
+	e.t.Helper()
+	s := e.sys()
+	if s.State == StateChangeSync {
+		e.syncAll()
+	}
+	start := time.UnixMilli(int64(s.EpochStartMs))
+	if e.sys().State == StateChangeDone {
+		e.advanceTo(maxTime(e.now.Add(time.Second), start.Add(testEpoch/2)))
+	}
+	e.advanceTo(maxTime(e.now.Add(time.Second), start.Add(testEpoch)))
+	if e.sys().Epoch != s.Epoch+1 {
+		e.t.Fatalf("epoch %d after runEpoch from %d", e.sys().Epoch, s.Epoch)
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
