@@ -109,3 +109,18 @@ func FuzzParsePublicKey(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParsePEM(f *testing.F) {
+	k, _ := Generate()
+	f.Add(k.PEM())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := ParsePEM(b)
+		if err != nil {
+			return
+		}
+		back, err := ParsePEM(k.PEM())
+		if err != nil || !back.Equal(k) {
+			t.Fatalf("PEM round trip: %v", err)
+		}
+	})
+}
