@@ -472,3 +472,48 @@ func FuzzParseSecretKey(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSign(b *testing.B) {
+	sk := testKey(b, 1)
+	msg := make([]byte, 40)
+	for b.Loop() {
+		sk.Sign(msg)
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	sk := testKey(b, 1)
+	pk := sk.PublicKey()
+	msg := make([]byte, 40)
+	sig := sk.Sign(msg)
+	for b.Loop() {
+		if err := Verify(pk, msg, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHashMessage(b *testing.B) {
+	msg := make([]byte, 40)
+	for b.Loop() {
+		HashMessage(msg)
+	}
+}
+
+func BenchmarkParsePublicKey(b *testing.B) {
+	pk := testKey(b, 1).PublicKey().Bytes()
+	for b.Loop() {
+		if _, err := ParsePublicKey(pk[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseSignature(b *testing.B) {
+	sig := testKey(b, 1).Sign(nil).Bytes()
+	for b.Loop() {
+		if _, err := ParseSignature(sig[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
