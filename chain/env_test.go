@@ -206,7 +206,7 @@ func (e *env) poolIDs() []ObjectID {
 	return ids
 }
 
-func (e *env) committee(k []byte) *Committee {
+func (e *env) committee(k string) *Committee {
 	c, err := e.st().committee(k)
 	if err != nil {
 		e.t.Fatal(err)

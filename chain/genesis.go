@@ -107,7 +107,7 @@ func (m *Machine) InitChain(base Store, g *Genesis) (*Block, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	if _, found, err := base.Get(keySystem); err != nil || found {
+	if _, found, err := base.Get([]byte(keySystem)); err != nil || found {
 		return nil, fmt.Errorf("%w: store is not empty (err %v)", ErrGenesis, err)
 	}
 	b := &Block{m: m, o: newOverlay(storeGetter{base}), timeMs: uint64(g.GenesisTime.UnixMilli())}

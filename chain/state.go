@@ -292,13 +292,13 @@ func (r Rate) toWal(shares uint64) uint64 {
 	return mulDiv(shares, r.Wal, r.Shares)
 }
 
-// Key layout.
-var (
-	keySystem        = []byte("sys")
-	keyPools         = []byte("pools")
-	keyCommitteePrev = []byte("c/prev")
-	keyCommitteeCur  = []byte("c/cur")
-	keyCommitteeNext = []byte("c/next")
+// Keys of the singleton records.
+const (
+	keySystem        = "sys"
+	keyPools         = "pools"
+	keyCommitteePrev = "c/prev"
+	keyCommitteeCur  = "c/cur"
+	keyCommitteeNext = "c/next"
 )
 
 // Key prefixes, exported for queries over a committed store.
@@ -372,7 +372,7 @@ func (s state) store(k []byte, v codec) { s.o.set(k, encodeRecord(v)) }
 
 func (s state) system() (*System, error) {
 	var sys System
-	ok, err := s.load(keySystem, &sys)
+	ok, err := s.load([]byte(keySystem), &sys)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +382,7 @@ func (s state) system() (*System, error) {
 	return &sys, nil
 }
 
-func (s state) putSystem(sys *System) { s.store(keySystem, sys) }
+func (s state) putSystem(sys *System) { s.store([]byte(keySystem), sys) }
 
 // account returns the account (a zero account if it does not exist).
 func (s state) account(a Address) (*Account, error) {
@@ -479,11 +479,11 @@ func (l *idList) decode(d *bcs.Decoder) {
 // poolIDs returns the IDs of all pools, sorted.
 func (s state) poolIDs() ([]ObjectID, error) {
 	var l idList
-	_, err := s.load(keyPools, &l)
+	_, err := s.load([]byte(keyPools), &l)
 	return l, err
 }
 
-func (s state) putPoolIDs(ids []ObjectID) { l := idList(ids); s.store(keyPools, &l) }
+func (s state) putPoolIDs(ids []ObjectID) { l := idList(ids); s.store([]byte(keyPools), &l) }
 
 func (s state) rate(node ObjectID, epoch uint32) (Rate, bool, error) {
 	b, ok, err := s.o.get(key(PrefixRate, node[:], be32(epoch)))
@@ -505,19 +505,19 @@ func (s state) putRate(node ObjectID, epoch uint32, r Rate) {
 	s.o.set(key(PrefixRate, node[:], be32(epoch)), e.Bytes())
 }
 
-func (s state) committee(k []byte) (*Committee, error) {
+func (s state) committee(k string) (*Committee, error) {
 	var c Committee
-	ok, err := s.load(k, &c)
+	ok, err := s.load([]byte(k), &c)
 	if err != nil || !ok {
 		return nil, err
 	}
 	return &c, nil
 }
 
-func (s state) putCommittee(k []byte, c *Committee) {
+func (s state) putCommittee(k string, c *Committee) {
 	if c == nil {
-		s.o.del(k)
+		s.o.del([]byte(k))
 		return
 	}
-	s.store(k, c)
+	s.store([]byte(k), c)
 }
