@@ -12,7 +12,8 @@
 // expected ones and trailing bytes are an error, so a message has exactly
 // one encoding and signatures cannot be replayed across message types.
 //
-// The package is pure: no I/O, no goroutines.
+// The package is pure: no I/O and no goroutines of its own (the Aggregator
+// holds a mutex so that a driver may feed it from several goroutines).
 package protocol
 
 import (
