@@ -73,8 +73,8 @@ func (g *GeneralRecoverySymbol) ID() SymbolID {
 // Expander computes expanded slivers, sliver hashes and recovery symbols for
 // one shard count. It keeps scratch space and is not safe for concurrent use.
 type Expander struct {
-	p      Params
-	axes   *axisEncoder
+	p        Params
+	axes     *axisEncoder
 	hasher   merkle.Hasher
 	leaves   []merkle.Node
 	decoders [2]*rs.Decoder // by target sliver type
