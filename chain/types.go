@@ -41,6 +41,10 @@ func (id ObjectID) String() string { return "0x" + hex.EncodeToString(id[:]) }
 // BlobID is the blob identifier of the encoding package.
 type BlobID = encoding.BlobID
 
+// DeriveObjectID returns the counter-th object ID created by the
+// transaction with the given hash (TxHash).
+func DeriveObjectID(txHash [32]byte, counter uint32) ObjectID { return deriveObjectID(txHash, counter) }
+
 // deriveObjectID returns BLAKE2b-256("walrus-go/object" ‖ txHash ‖ u32le counter).
 func deriveObjectID(txHash [32]byte, counter uint32) ObjectID {
 	h, _ := blake2b.New256(nil)

@@ -1,0 +1,243 @@
+// Package client is the chain's client: it submits signed transactions and
+// waits for their inclusion, queries committed state, and follows events in
+// order from a cursor (block height, event index) that the caller can store
+// and resume from, without gaps or duplicates across reconnects. It talks
+// to CometBFT's RPC (in-process or over HTTP) through the small RPC
+// interface.
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/chain/abci"
+)
+
+// Errors of the client.
+var (
+	ErrRejected = errors.New("client: transaction rejected")
+	ErrFailed   = errors.New("client: transaction failed")
+	ErrNotFound = errors.New("client: not found")
+	ErrEvent    = errors.New("client: malformed event")
+)
+
+// RPC is the part of CometBFT's RPC client this package uses; both
+// rpc/client/local and rpc/client/http implement it.
+type RPC interface {
+	BroadcastTxSync(ctx context.Context, tx cmttypes.Tx) (*ctypes.ResultBroadcastTx, error)
+	Tx(ctx context.Context, hash []byte, prove bool) (*ctypes.ResultTx, error)
+	ABCIQuery(ctx context.Context, path string, data cmtbytes.HexBytes) (*ctypes.ResultABCIQuery, error)
+	BlockResults(ctx context.Context, height *int64) (*ctypes.ResultBlockResults, error)
+	Status(ctx context.Context) (*ctypes.ResultStatus, error)
+}
+
+// Config configures a Client.
+type Config struct {
+	RPC          RPC           // required
+	ChainID      string        // required, for signing
+	MinFee       uint64        // fee put on transactions
+	PollInterval time.Duration // default 20 ms
+}
+
+// Validate reports missing fields.
+func (c Config) Validate() error {
+	if c.RPC == nil || c.ChainID == "" {
+		return errors.New("client: Config needs RPC and ChainID")
+	}
+	return nil
+}
+
+// Client is a chain client.
+type Client struct {
+	rpc     RPC
+	chainID string
+	fee     uint64
+	poll    time.Duration
+}
+
+// New returns a Client.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	poll := cfg.PollInterval
+	if poll == 0 {
+		poll = 20 * time.Millisecond
+	}
+	return &Client{rpc: cfg.RPC, chainID: cfg.ChainID, fee: cfg.MinFee, poll: poll}, nil
+}
+
+// EventRecord is an event with its stable ID.
+type EventRecord struct {
+	ID    chain.EventID
+	Event chain.Event
+}
+
+// Inclusion is a transaction included in a block.
+type Inclusion struct {
+	Height uint64
+	Hash   [32]byte // chain.TxHash (object IDs derive from it)
+	Events []EventRecord
+}
+
+// Submit broadcasts an encoded transaction and waits until a block includes
+// it. A transaction refused by CheckTx returns ErrRejected; one included but
+// failed returns ErrFailed (both wrap the chain error's sentinel when known).
+func (c *Client) Submit(ctx context.Context, raw []byte) (*Inclusion, error) {
+	res, err := c.rpc.BroadcastTxSync(ctx, raw)
+	if err != nil {
+		return nil, fmt.Errorf("client: broadcast: %w", err)
+	}
+	if res.Code != abci.CodeOK {
+		return nil, codeError(ErrRejected, res.Code, res.Log)
+	}
+	hash := cmttypes.Tx(raw).Hash()
+	for {
+		r, err := c.rpc.Tx(ctx, hash, false)
+		if err == nil {
+			inc := &Inclusion{Height: uint64(r.Height), Hash: chain.TxHash(raw)}
+			if r.TxResult.Code != abci.CodeOK {
+				return inc, codeError(ErrFailed, r.TxResult.Code, r.TxResult.Log)
+			}
+			inc.Events, err = decodeEvents(uint64(r.Height), r.TxResult.Events)
+			return inc, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("client: waiting for %X: %w", hash, ctx.Err())
+		case <-time.After(c.poll):
+		}
+	}
+}
+
+func codeError(kind error, code uint32, log string) error {
+	if e := abci.CodeError(code); e != nil {
+		return fmt.Errorf("%w: %w: %s", kind, e, log)
+	}
+	return fmt.Errorf("%w: code %d: %s", kind, code, log)
+}
+
+// Send signs the messages with key (using the account's next sequence
+// number) and submits them.
+func (c *Client) Send(ctx context.Context, key ed25519.PrivateKey, msgs ...chain.Msg) (*Inclusion, error) {
+	acc, err := c.Account(ctx, chain.AddressOf(key.Public().(ed25519.PublicKey)))
+	if err != nil {
+		return nil, err
+	}
+	tx := &chain.Tx{Sequence: acc.Sequence, Fee: c.fee, Msgs: msgs}
+	tx.Sign(c.chainID, key)
+	return c.Submit(ctx, tx.Encode())
+}
+
+func decodeEvents(height uint64, evs []abcitypes.Event) ([]EventRecord, error) {
+	var out []EventRecord
+	for _, ev := range evs {
+		if ev.Type != abci.EventType {
+			continue
+		}
+		var idx, data string
+		for _, a := range ev.Attributes {
+			switch a.Key {
+			case "index":
+				idx = a.Value
+			case "bcs":
+				data = a.Value
+			}
+		}
+		i, err := strconv.ParseUint(idx, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%w: index %q", ErrEvent, idx)
+		}
+		b, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrEvent, err)
+		}
+		e, err := chain.DecodeEvent(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, EventRecord{ID: chain.EventID{Height: height, Index: uint32(i)}, Event: e})
+	}
+	return out, nil
+}
+
+// EventsAt returns every event of the block at height, in index order.
+func (c *Client) EventsAt(ctx context.Context, height uint64) ([]EventRecord, error) {
+	h := int64(height)
+	r, err := c.rpc.BlockResults(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("client: block results %d: %w", height, err)
+	}
+	out, err := decodeEvents(height, r.FinalizeBlockEvents)
+	if err != nil {
+		return nil, err
+	}
+	for _, tr := range r.TxsResults {
+		if tr.Code != abci.CodeOK {
+			continue
+		}
+		evs, err := decodeEvents(height, tr.Events)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	slices.SortFunc(out, func(a, b EventRecord) int { return int(a.ID.Index) - int(b.ID.Index) })
+	return out, nil
+}
+
+// LatestHeight returns the height of the last committed block.
+func (c *Client) LatestHeight(ctx context.Context) (uint64, error) {
+	s, err := c.rpc.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("client: status: %w", err)
+	}
+	return uint64(s.SyncInfo.LatestBlockHeight), nil
+}
+
+// Follow calls fn for every event from the cursor on (the ID of the next
+// event to deliver; {1, 0} for the start of the chain), in order, until ctx
+// ends or fn fails. After fn returns nil for an event, the cursor to store
+// is the event's ID with Index+1; Follow resumes from such a cursor without
+// repeating or skipping events. RPC errors are retried.
+func (c *Client) Follow(ctx context.Context, cursor chain.EventID, fn func(EventRecord) error) error {
+	if cursor.Height == 0 {
+		cursor = chain.EventID{Height: 1}
+	}
+	for {
+		latest, err := c.LatestHeight(ctx)
+		for err == nil && cursor.Height <= latest {
+			var evs []EventRecord
+			evs, err = c.EventsAt(ctx, cursor.Height)
+			if err != nil {
+				break
+			}
+			for _, ev := range evs {
+				if ev.ID.Index < cursor.Index {
+					continue
+				}
+				if err := fn(ev); err != nil {
+					return err
+				}
+				cursor.Index = ev.ID.Index + 1
+			}
+			cursor = chain.EventID{Height: cursor.Height + 1}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(c.poll):
+		}
+	}
+}
