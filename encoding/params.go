@@ -11,6 +11,8 @@ package encoding
 import (
 	"errors"
 	"fmt"
+
+	"github.com/walrus-go/walrus/encoding/rs"
 )
 
 // EncodingTypeRS2 is the on-chain and wire value of the RS2 encoding type.
@@ -19,8 +21,8 @@ const EncodingTypeRS2 byte = 1
 // MaxSymbolSize is the largest symbol size in bytes (u16::MAX - 1, even).
 const MaxSymbolSize = 65534
 
-// MaxShards bounds the shard count: sliver and shard indices are u16 and the
-// GF(2^16) code has 65536 evaluation points.
+// MaxShards bounds the shard count: sliver and shard indices are u16. The
+// GF(2^16) code's 65536 evaluation points bound it further (NewParams checks).
 const MaxShards = 65535
 
 // Errors returned by parameter computations.
@@ -41,7 +43,15 @@ func NewParams(n int) (Params, error) {
 	if n < 4 || n > MaxShards {
 		return Params{}, fmt.Errorf("%w: %d (must be 4..%d)", ErrInvalidShardCount, n, MaxShards)
 	}
-	return Params{N: n, F: (n - 1) / 3}, nil
+	p := Params{N: n, F: (n - 1) / 3}
+	// Both 1-D codes must fit the field's 65536 evaluation points.
+	if _, err := rs.New(p.Primary(), n-p.Primary()); err != nil {
+		return Params{}, fmt.Errorf("%w: %d: %w", ErrInvalidShardCount, n, err)
+	}
+	if _, err := rs.New(p.Secondary(), n-p.Secondary()); err != nil {
+		return Params{}, fmt.Errorf("%w: %d: %w", ErrInvalidShardCount, n, err)
+	}
+	return p, nil
 }
 
 // Primary returns P = n-2f: the primary code's source symbols, which is the

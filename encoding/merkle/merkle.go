@@ -76,7 +76,6 @@ func Depth(n int) int {
 }
 
 // Root returns the root over the given leaf hashes without keeping the tree.
-// It reuses leaves as scratch space only when scratch is true.
 func Root(leaves []Node) Node {
 	switch len(leaves) {
 	case 0:
