@@ -25,7 +25,7 @@ type testNode struct {
 func (n *testNode) addr() Address { return AddressOf(n.op.Public().(ed25519.PublicKey)) }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	m       *Machine
 	store   *MemStore
 	g       *Genesis
@@ -88,11 +88,11 @@ func testGenesis(t testing.TB, nodes []*testNode, stakes []uint64) *Genesis {
 }
 
 // newEnv starts a chain with four genesis nodes of equal stake.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	return newEnvStakes(t, []uint64{100 * FrostPerWAL, 100 * FrostPerWAL, 100 * FrostPerWAL, 100 * FrostPerWAL})
 }
 
-func newEnvStakes(t *testing.T, stakes []uint64) *env {
+func newEnvStakes(t testing.TB, stakes []uint64) *env {
 	t.Helper()
 	m, err := New(Config{Verifier: testBLS})
 	if err != nil {
