@@ -74,35 +74,55 @@ func (x *Expander) DecodeBlob(md *VerifiedMetadata, slivers []Sliver, check Cons
 	for i := 0; i < k; i++ {
 		received[i] = slots[i] != nil
 	}
-	if err := x.decoder(t.Orthogonal()).Decode(slots, ss); err != nil {
-		return nil, err
+	blob := make([]byte, x.p.SourceSymbols()*ss)
+	if t == Primary {
+		// Systematic rows are the blob; decode the missing ones in stripes
+		// of columns, written straight into the blob.
+		for r := 0; r < k; r++ {
+			if received[r] {
+				copy(blob[r*size:], slots[r])
+			}
+		}
+		x.decodeStripes(t, slots, received, size, ss, func(r int) []byte { return blob[r*size : (r+1)*size] })
+	} else {
+		cols := make([][]byte, k)
+		for c := 0; c < k; c++ {
+			if received[c] {
+				cols[c] = slots[c]
+			} else {
+				cols[c] = make([]byte, size)
+			}
+		}
+		x.decodeStripes(t, slots, received, size, ss, func(c int) []byte { return cols[c] })
+		rowBytes := x.p.Secondary() * ss
+		for c := 0; c < k; c++ {
+			col := cols[c]
+			for r := 0; r < x.p.Primary(); r++ {
+				copy(blob[r*rowBytes+c*ss:r*rowBytes+(c+1)*ss], col[r*ss:(r+1)*ss])
+			}
+		}
+		for c := 0; c < k; c++ {
+			slots[c] = cols[c]
+		}
 	}
 	if check == CheckDefault {
 		for i := 0; i < k; i++ {
 			if received[i] {
 				continue
 			}
-			s := Sliver{Type: t, Index: uint16(i), SymbolSize: uint16(ss), Data: slots[i]}
+			var data []byte
+			if t == Primary {
+				data = blob[i*size : (i+1)*size]
+			} else {
+				data = slots[i]
+			}
+			s := Sliver{Type: t, Index: uint16(i), SymbolSize: uint16(ss), Data: data}
 			if x.SliverRoot(&s) != md.SliverHash(t, i) {
 				return nil, fmt.Errorf("%w: decoded %s sliver %d does not match blob %s", ErrInconsistentBlob, t, i, md.BlobID)
 			}
 		}
 	}
 	length := int(md.Metadata.UnencodedLength)
-	blob := make([]byte, x.p.SourceSymbols()*ss)
-	if t == Primary {
-		for r := 0; r < k; r++ {
-			copy(blob[r*size:], slots[r])
-		}
-	} else {
-		rowBytes := x.p.Secondary() * ss
-		for c := 0; c < k; c++ {
-			col := slots[c]
-			for r := 0; r < x.p.Primary(); r++ {
-				copy(blob[r*rowBytes+c*ss:r*rowBytes+(c+1)*ss], col[r*ss:(r+1)*ss])
-			}
-		}
-	}
 	blob = blob[:length:length]
 	if check == CheckStrict {
 		enc, err := Encode(blob, x.p.N)
@@ -114,4 +134,41 @@ func (x *Expander) DecodeBlob(md *VerifiedMetadata, slivers []Sliver, check Cons
 		}
 	}
 	return blob, nil
+}
+
+// decodeStripes restores the missing systematic slivers (indices below k
+// with received[i] false) of type t from the slivers in slots, splitting
+// them into stripes of cells that are decoded in parallel, and writes each
+// restored stripe into out(i).
+func (x *Expander) decodeStripes(t SliverType, slots [][]byte, received []bool, size, ss int, out func(i int) []byte) {
+	missing := false
+	for _, r := range received {
+		missing = missing || !r
+	}
+	if !missing {
+		return
+	}
+	width := max(1, batchBytes/ss) * ss
+	stripes := batches(0, size, width)
+	k := len(received)
+	parallel(len(stripes), func() *Expander {
+		w, _ := NewExpander(x.p.N)
+		return w
+	}, func(w *Expander, b int) {
+		lo, hi := stripes[b][0], stripes[b][1]
+		part := make([][]byte, x.p.N)
+		for i, s := range slots {
+			if s != nil && (i >= k || received[i]) {
+				part[i] = s[lo:hi]
+			}
+		}
+		if err := w.decoder(t.Orthogonal()).Decode(part, ss); err != nil {
+			panic(err) // counts and sizes were validated by the caller
+		}
+		for i := 0; i < k; i++ {
+			if !received[i] {
+				copy(out(i)[lo:hi], part[i])
+			}
+		}
+	})
 }
