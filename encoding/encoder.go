@@ -115,13 +115,14 @@ type worker struct {
 	axes   *axisEncoder
 	hasher merkle.Hasher
 	leaves []merkle.Node
+	cells  [][]byte
 	src    [][]byte
 	rep    [][]byte
 	buf    []byte
 }
 
 func (st *encodeState) newWorker() *worker {
-	return &worker{axes: newAxisEncoder(st.p), leaves: make([]merkle.Node, st.n)}
+	return &worker{axes: newAxisEncoder(st.p), leaves: make([]merkle.Node, st.n), cells: make([][]byte, st.n)}
 }
 
 // scratch returns count slices of size bytes from the worker's buffer,
@@ -132,6 +133,12 @@ func (w *worker) slices(dst [][]byte, buf []byte, count, size int) [][]byte {
 		dst = append(dst, buf[i*size:(i+1)*size:(i+1)*size])
 	}
 	return dst
+}
+
+// root hashes the n cells gathered in w.cells and returns their Merkle root.
+func (w *worker) root() merkle.Node {
+	w.hasher.Leaves(w.leaves, w.cells)
+	return merkle.Root(w.leaves)
 }
 
 func (w *worker) buffer(size int) []byte {
@@ -180,12 +187,12 @@ func (st *encodeState) encodeSourceRows() {
 		w.axes.encodeWide(Primary, w.src, w.rep, st.ss)
 		for r := r0; r < r1; r++ {
 			for c := 0; c < st.S; c++ {
-				w.leaves[c] = w.hasher.Leaf(st.cellOfRow(r, c))
+				w.cells[c] = st.cellOfRow(r, c)
 			}
 			for c := st.S; c < st.n; c++ {
-				w.leaves[c] = w.hasher.Leaf(st.cellOfCol(c, r))
+				w.cells[c] = st.cellOfCol(c, r)
 			}
-			st.rowRoot[r] = merkle.Root(w.leaves)
+			st.rowRoot[r] = w.root()
 		}
 	})
 }
@@ -225,12 +232,12 @@ func (st *encodeState) encodeColumns() {
 		for j := j0; j < j1; j++ {
 			off := (j - j0) * st.ss
 			for r := 0; r < st.P; r++ {
-				w.leaves[r] = w.hasher.Leaf(st.cellOfCol(j, r))
+				w.cells[r] = st.cellOfCol(j, r)
 			}
 			for r := st.P; r < st.n; r++ {
-				w.leaves[r] = w.hasher.Leaf(w.rep[r-st.P][off : off+st.ss])
+				w.cells[r] = w.rep[r-st.P][off : off+st.ss]
 			}
-			st.colRoot[j] = merkle.Root(w.leaves)
+			st.colRoot[j] = w.root()
 		}
 	})
 }
@@ -255,12 +262,12 @@ func (st *encodeState) hashRepairRows() {
 		for r := r0; r < r1; r++ {
 			off := (r - r0) * st.ss
 			for c := 0; c < st.S; c++ {
-				w.leaves[c] = w.hasher.Leaf(st.cellOfRow(r, c))
+				w.cells[c] = st.cellOfRow(r, c)
 			}
 			for c := st.S; c < st.n; c++ {
-				w.leaves[c] = w.hasher.Leaf(w.rep[c-st.S][off : off+st.ss])
+				w.cells[c] = w.rep[c-st.S][off : off+st.ss]
 			}
-			st.rowRoot[r] = merkle.Root(w.leaves)
+			st.rowRoot[r] = w.root()
 		}
 	})
 }

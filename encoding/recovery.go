@@ -77,6 +77,7 @@ type Expander struct {
 	axes     *axisEncoder
 	hasher   merkle.Hasher
 	leaves   []merkle.Node
+	cells    [][]byte
 	decoders [2]*rs.Decoder // by target sliver type
 }
 
@@ -114,10 +115,17 @@ func (x *Expander) tree(s *Sliver) (*merkle.Tree, []byte) {
 	ss := int(s.SymbolSize)
 	expanded := x.axes.expand(s.Type, s.Data, ss)
 	leaves := make([]merkle.Node, x.p.N)
-	for i := range leaves {
-		leaves[i] = x.hasher.Leaf(expanded[i*ss : (i+1)*ss])
-	}
+	x.hasher.Leaves(leaves, x.cellsOf(expanded, ss))
 	return merkle.NewTree(leaves), expanded
+}
+
+// cellsOf splits an expanded sliver into its n cells (reusing a slice).
+func (x *Expander) cellsOf(expanded []byte, ss int) [][]byte {
+	x.cells = x.cells[:0]
+	for i := 0; i < x.p.N; i++ {
+		x.cells = append(x.cells, expanded[i*ss:(i+1)*ss])
+	}
+	return x.cells
 }
 
 // SliverRoot returns the Merkle root over the sliver's expanded form, which
@@ -125,9 +133,7 @@ func (x *Expander) tree(s *Sliver) (*merkle.Tree, []byte) {
 func (x *Expander) SliverRoot(s *Sliver) merkle.Node {
 	ss := int(s.SymbolSize)
 	expanded := x.axes.expand(s.Type, s.Data, ss)
-	for i := range x.leaves {
-		x.leaves[i] = x.hasher.Leaf(expanded[i*ss : (i+1)*ss])
-	}
+	x.hasher.Leaves(x.leaves, x.cellsOf(expanded, ss))
 	return merkle.Root(x.leaves)
 }
 

@@ -57,6 +57,15 @@ func (h *Hasher) Leaf(data []byte) Node {
 	return blake2b.Sum256(b)
 }
 
+// Leaves sets dst[i] to the leaf hash of cells[i] for every i. It is the
+// hot path of encoding (one call per expanded row or column), written as a
+// batch so that the hashes of many cells can be computed together.
+func (h *Hasher) Leaves(dst []Node, cells [][]byte) {
+	for i, c := range cells {
+		dst[i] = h.Leaf(c)
+	}
+}
+
 // InnerHash returns H(0x01 || left || right).
 func InnerHash(left, right Node) Node {
 	var buf [65]byte
