@@ -40,6 +40,8 @@ type NodeConfig struct {
 	RPCListen string
 	// P2PListen is the p2p address; empty means "tcp://127.0.0.1:0".
 	P2PListen string
+	// PersistentPeers is CometBFT's "id@host:port,..." list of peers.
+	PersistentPeers string
 	// Logger receives CometBFT's and the application's logs; nil discards.
 	Logger *slog.Logger
 }
@@ -106,6 +108,10 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 	if c.P2P.ListenAddress == "" {
 		c.P2P.ListenAddress = "tcp://127.0.0.1:0"
 	}
+	c.P2P.PersistentPeers = cfg.PersistentPeers
+	c.P2P.AllowDuplicateIP = true
+	c.P2P.AddrBookStrict = false
+	c.P2P.PexReactor = false // peers are configured; no address book to save
 	interval := cfg.BlockInterval
 	if interval == 0 {
 		interval = DefaultBlockInterval
