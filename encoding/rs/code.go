@@ -102,7 +102,6 @@ type Encoder struct {
 	t    *fieldTables
 	buf  []byte
 	work [][]byte
-	mt   mulTable
 }
 
 // NewEncoder returns an encoder for c.
@@ -158,14 +157,14 @@ func (e *Encoder) Encode(src, repair [][]byte, unit int) error {
 			copy(work[i], s)
 		}
 		zero(work[c.k:])
-		t.ifft(work, 0, R, min(c.k, R), R, unit, &e.mt)
+		t.ifft(work, 0, R, min(c.k, R), R, unit)
 		for pos := R; pos < c.k; pos += R {
-			t.ifft(work, pos, R, min(R, c.k-pos), pos+R, unit, &e.mt)
+			t.ifft(work, pos, R, min(R, c.k-pos), pos+R, unit)
 			for i := 0; i < R; i++ {
 				xorInto(work[i], work[pos+i])
 			}
 		}
-		t.fft(work, 0, R, c.r, 0, unit, &e.mt)
+		t.fft(work, 0, R, c.r, 0, unit)
 		for i := range repair {
 			copy(repair[i], work[i])
 		}
@@ -178,14 +177,14 @@ func (e *Encoder) Encode(src, repair [][]byte, unit int) error {
 		copy(work[i], s)
 	}
 	zero(work[c.k:K])
-	t.ifft(work, 0, K, c.k, 0, unit, &e.mt)
+	t.ifft(work, 0, K, c.k, 0, unit)
 	for pos := K; pos < c.r; pos += K {
 		for i := 0; i < K; i++ {
 			copy(work[pos+i], work[i])
 		}
 	}
 	for pos := 0; pos < c.r; pos += K {
-		t.fft(work, pos, K, min(K, c.r-pos), pos+K, unit, &e.mt)
+		t.fft(work, pos, K, min(K, c.r-pos), pos+K, unit)
 	}
 	for i := range repair {
 		copy(repair[i], work[i])
@@ -200,7 +199,7 @@ type Decoder struct {
 	buf      []byte
 	work     [][]byte
 	erasures [order]uint16
-	mt       mulTable
+	k        konst
 }
 
 // NewDecoder returns a decoder for c.
@@ -274,8 +273,7 @@ func (d *Decoder) place(dst, s []byte, logm uint16, unit int) {
 		clear(dst)
 		return
 	}
-	copy(dst, s)
-	d.t.mulInPlace(dst, logm, unit)
+	mul(dst, s, d.t.prepare(&d.k, logm, unit), unit)
 }
 
 func (d *Decoder) decodeHigh(symbols [][]byte, size, unit int) {
@@ -307,14 +305,13 @@ func (d *Decoder) decodeHigh(symbols [][]byte, size, unit int) {
 		d.place(work[R+i], symbols[i], e[R+i], unit)
 	}
 	zero(work[end:])
-	t.ifft(work, 0, W, end, 0, unit, &d.mt)
+	t.ifft(work, 0, W, end, 0, unit)
 	formalDerivative(work)
-	t.fft(work, 0, W, end, 0, unit, &d.mt)
+	t.fft(work, 0, W, end, 0, unit)
 	for i := 0; i < c.k; i++ {
 		if symbols[i] == nil {
 			out := make([]byte, size)
-			copy(out, work[R+i])
-			t.mulInPlace(out, modulus-e[R+i], unit)
+			mul(out, work[R+i], t.prepare(&d.k, modulus-e[R+i], unit), unit)
 			symbols[i] = out
 		}
 	}
@@ -349,14 +346,13 @@ func (d *Decoder) decodeLow(symbols [][]byte, size, unit int) {
 		d.place(work[K+i], symbols[c.k+i], e[K+i], unit)
 	}
 	zero(work[end:])
-	t.ifft(work, 0, W, end, 0, unit, &d.mt)
+	t.ifft(work, 0, W, end, 0, unit)
 	formalDerivative(work)
-	t.fft(work, 0, W, c.k, 0, unit, &d.mt)
+	t.fft(work, 0, W, c.k, 0, unit)
 	for i := 0; i < c.k; i++ {
 		if symbols[i] == nil {
 			out := make([]byte, size)
-			copy(out, work[i])
-			t.mulInPlace(out, modulus-e[i], unit)
+			mul(out, work[i], t.prepare(&d.k, modulus-e[i], unit), unit)
 			symbols[i] = out
 		}
 	}
