@@ -299,6 +299,7 @@ func (s *Store) ApplyEvents(events []blobinfo.Event, cursor EventCursor) (ApplyR
 		}
 		res.Applied++
 		is.info, is.changed = next, true
+		is.hadObjects = is.hadObjects || next.HasObjects()
 		if os != nil && nobj != nil && (cur == nil || *nobj != *cur) {
 			os.obj, os.changed = nobj, true
 		}
