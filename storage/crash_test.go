@@ -32,7 +32,6 @@ func crashSliver(i int) (uint16, encoding.BlobID, *encoding.Sliver) {
 	return uint16(i % 4), blobID(i), testSliver(encoding.SliverType(i%2), uint16(i), i, size)
 }
 
-
 // TestCrashChild is the writer process of TestCrashKill; it does nothing
 // unless started by it. It writes slivers from 4 goroutines and, every 10
 // writes of goroutine 0, applies a blob event with a new cursor, printing
