@@ -34,7 +34,7 @@ func TestFaucet(t *testing.T) {
 	e.fail(ErrInvalidArgument, alice, &MsgFaucet{Amount: e.g.FaucetMax + 1})
 	e.fail(ErrInvalidArgument, alice, &MsgFaucet{Amount: 0})
 
-	m, _ := New(Config{Verifier: testBLS})
+	m, _ := New(Config{})
 	g := testGenesis(t, e.nodes, []uint64{1, 1, 1, 1})
 	g.FaucetEnabled = false
 	s := NewMemStore()

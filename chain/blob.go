@@ -1,117 +1,13 @@
 package chain
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/protocol"
 )
-
-// Intent types and the app ID of protocol messages (§5).
-const (
-	IntentProofOfPossession  = 0
-	IntentBlobCertification  = 1
-	IntentInvalidBlobID      = 2
-	IntentVersion            = 0
-	AppIDStorage             = 3
-	intentHeaderSize         = 7
-	persistencePermanent     = 0
-	persistenceDeletable     = 1
-	certMessagePermanentSize = intentHeaderSize + 32 + 1
-	certMessageDeletableSize = intentHeaderSize + 32 + 1 + 32
-)
-
-// IntentHeader returns the protocol message header for an intent and epoch.
-func IntentHeader(intent uint8, epoch uint32) []byte {
-	h := []byte{intent, IntentVersion, AppIDStorage}
-	return binary.LittleEndian.AppendUint32(h, epoch)
-}
-
-// CertifyMessage returns the storage confirmation a certificate for a blob
-// signs: header(1, epoch) ‖ blob ID ‖ persistence (0x00, or 0x01 ‖ object ID
-// for a deletable blob).
-func CertifyMessage(epoch uint32, blobID BlobID, deletable bool, object ObjectID) []byte {
-	m := append(IntentHeader(IntentBlobCertification, epoch), blobID[:]...)
-	if !deletable {
-		return append(m, persistencePermanent)
-	}
-	m = append(m, persistenceDeletable)
-	return append(m, object[:]...)
-}
-
-// InvalidBlobMessage returns the message an invalid-blob certificate signs.
-func InvalidBlobMessage(epoch uint32, blobID BlobID) []byte {
-	return append(IntentHeader(IntentInvalidBlobID, epoch), blobID[:]...)
-}
-
-// verifyCert checks a certificate over a message of the given intent signed
-// in the current epoch by members of the current committee whose weight
-// passes the threshold. It returns the message body (after the header).
-func (x *exec) verifyCert(c *Certificate, intent uint8, quorum bool) ([]byte, error) {
-	msg := c.Message
-	if len(msg) < intentHeaderSize {
-		return nil, fmt.Errorf("%w: message of %d bytes", ErrCertificate, len(msg))
-	}
-	if msg[0] != intent || msg[1] != IntentVersion || msg[2] != AppIDStorage {
-		return nil, fmt.Errorf("%w: header %x, want intent %d version %d app %d", ErrCertificate, msg[:3], intent, IntentVersion, AppIDStorage)
-	}
-	if epoch := binary.LittleEndian.Uint32(msg[3:7]); epoch != x.sys.Epoch {
-		return nil, fmt.Errorf("%w: signed for epoch %d, current epoch is %d", ErrCertificate, epoch, x.sys.Epoch)
-	}
-	com, err := x.st.committee(keyCommitteeCur)
-	if err != nil {
-		return nil, err
-	}
-	if com == nil {
-		return nil, fmt.Errorf("%w: no current committee", ErrCertificate)
-	}
-	pks, weight, err := signers(com, c.Signers)
-	if err != nil {
-		return nil, err
-	}
-	n := uint64(com.NShards)
-	if quorum && !isQuorum(weight, n) || !quorum && !isValidity(weight, n) {
-		return nil, fmt.Errorf("%w: signers hold %d of %d shards", ErrNotEnoughWeight, weight, n)
-	}
-	if err := x.m.v.VerifyAggregate(pks, msg, c.Signature[:]); err != nil {
-		return nil, fmt.Errorf("%w: aggregate signature: %v", ErrCertificate, err)
-	}
-	return msg[intentHeaderSize:], nil
-}
-
-// signers decodes a signers bitmap over the committee's members: bit i%8 of
-// byte i/8 marks member i; trailing bytes may be omitted and bits beyond the
-// members must be 0. It returns the signers' keys and shard weight.
-func signers(com *Committee, bitmap []byte) ([][]byte, uint64, error) {
-	m := len(com.Members)
-	if len(bitmap) > (m+7)/8 {
-		return nil, 0, fmt.Errorf("%w: bitmap of %d bytes for %d members", ErrCertificate, len(bitmap), m)
-	}
-	var pks [][]byte
-	var weight uint64
-	for i := range len(bitmap) * 8 {
-		if bitmap[i/8]&(1<<(i%8)) == 0 {
-			continue
-		}
-		if i >= m {
-			return nil, 0, fmt.Errorf("%w: bit %d set beyond %d members", ErrCertificate, i, m)
-		}
-		pks = append(pks, com.Members[i].PublicKey[:])
-		weight += uint64(com.Members[i].Weight())
-	}
-	return pks, weight, nil
-}
-
-// SignersBitmap returns the bitmap for the given member indices.
-func SignersBitmap(members int, indices []int) []byte {
-	b := make([]byte, (members+7)/8)
-	for _, i := range indices {
-		b[i/8] |= 1 << (i % 8)
-	}
-	return b
-}
 
 func (x *exec) registerBlob(m *MsgRegisterBlob) error {
 	o, err := x.ownedObject(m.Storage, KindStorage)
@@ -170,18 +66,21 @@ func (x *exec) certifyBlob(m *MsgCertifyBlob) error {
 	if x.sys.Epoch >= b.Storage.End {
 		return fmt.Errorf("%w: blob %s ended at epoch %d", ErrExpired, b.ID, b.Storage.End)
 	}
-	body, err := x.verifyCert(&m.Cert, IntentBlobCertification, true)
+	msg, err := x.verifyCertificate(&m.Cert, protocol.IntentBlobCertification)
 	if err != nil {
 		return err
 	}
-	if len(body) < 33 || [32]byte(body[:32]) != b.BlobID {
-		return fmt.Errorf("%w: certificate is not for blob ID %s", ErrCertificate, b.BlobID)
+	conf, err := protocol.ParseStorageConfirmation(msg)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCertificate, err)
 	}
 	switch {
-	case !b.Deletable && (len(body) != 33 || body[32] != persistencePermanent):
-		return fmt.Errorf("%w: certificate persistence does not match the permanent blob", ErrCertificate)
-	case b.Deletable && (len(body) != 65 || body[32] != persistenceDeletable || [32]byte(body[33:]) != b.ID):
-		return fmt.Errorf("%w: certificate persistence does not match the deletable blob %s", ErrCertificate, b.ID)
+	case conf.BlobID != b.BlobID:
+		return fmt.Errorf("%w: certificate is for blob ID %s, not %s", ErrCertificate, conf.BlobID, b.BlobID)
+	case conf.Deletable != b.Deletable:
+		return fmt.Errorf("%w: certificate persistence (deletable %v) does not match the blob's (%v)", ErrCertificate, conf.Deletable, b.Deletable)
+	case b.Deletable && ObjectID(conf.ObjectID) != b.ID:
+		return fmt.Errorf("%w: certificate is for the deletable blob %s, not %s", ErrCertificate, ObjectID(conf.ObjectID), b.ID)
 	}
 	cur := x.sys.Epoch
 	b.CertifiedEpoch = &cur
@@ -400,14 +299,15 @@ func (x *exec) extendSharedBlob(m *MsgExtendSharedBlob) error {
 }
 
 func (x *exec) invalidateBlob(m *MsgInvalidateBlob) error {
-	body, err := x.verifyCert(&m.Cert, IntentInvalidBlobID, false)
+	msg, err := x.verifyCertificate(&m.Cert, protocol.IntentInvalidBlobID)
 	if err != nil {
 		return err
 	}
-	if len(body) != 32 {
-		return fmt.Errorf("%w: invalid-blob message body of %d bytes", ErrCertificate, len(body))
+	inv, err := protocol.ParseInvalidBlobID(msg)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCertificate, err)
 	}
-	id := BlobID(body)
+	id := inv.BlobID
 	x.st.o.set(key(PrefixInvalid, id[:]), be32(x.sys.Epoch))
 	x.emit(&InvalidBlobID{Epoch: x.sys.Epoch, BlobID: id})
 	return nil

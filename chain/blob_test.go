@@ -90,9 +90,9 @@ func TestCertifyBlob(t *testing.T) {
 	wrongSig := e.cert(msg, all...)
 	wrongSig.Signature = e.cert(CertifyMessage(cur, delID, false, ObjectID{}), all...).Signature
 	beyond := e.cert(msg, all...)
-	beyond.Signers = []byte{0xff}
+	beyond.SignersBitmap = []byte{0xff}
 	long := e.cert(msg, all...)
-	long.Signers = append(long.Signers, 0)
+	long.SignersBitmap = append(long.SignersBitmap, 0)
 	header := e.cert(msg, all...)
 	header.Message = append([]byte{9}, msg[1:]...)
 	cases := []struct {

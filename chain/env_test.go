@@ -11,10 +11,8 @@ import (
 
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/protocol"
 )
-
-// A shared verifier: its key cache makes tests faster.
-var testBLS = NewBLS()
 
 type testNode struct {
 	sk     *bls.SecretKey
@@ -94,7 +92,7 @@ func newEnv(t testing.TB) *env {
 
 func newEnvStakes(t testing.TB, stakes []uint64) *env {
 	t.Helper()
-	m, err := New(Config{Verifier: testBLS})
+	m, err := New(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +320,11 @@ func (e *env) cert(msg []byte, signers ...int) Certificate {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return Certificate{Signers: SignersBitmap(len(com.Members), signers), Message: msg, Signature: agg.Bytes()}
+	bitmap := make([]byte, (len(com.Members)+7)/8)
+	for _, i := range signers {
+		bitmap[i/8] |= 1 << (i % 8)
+	}
+	return Certificate{SignersBitmap: bitmap, Message: msg, Signature: agg.Bytes()}
 }
 
 // allSigners returns the indices of every member of the current committee.
@@ -386,3 +388,19 @@ func maxTime(a, b time.Time) time.Time {
 }
 
 func timeMs(ms uint64) time.Time { return time.UnixMilli(int64(ms)) }
+
+// CertifyMessage is the storage confirmation a certificate for a blob signs.
+func CertifyMessage(epoch uint32, blobID BlobID, deletable bool, object ObjectID) []byte {
+	c := protocol.StorageConfirmation{Epoch: epoch, BlobID: blobID, Deletable: deletable}
+	if deletable {
+		c.ObjectID = object
+	}
+	return c.Marshal()
+}
+
+// InvalidBlobMessage is the message an invalid-blob certificate signs.
+func InvalidBlobMessage(epoch uint32, blobID BlobID) []byte {
+	return (&protocol.InvalidBlobID{Epoch: epoch, BlobID: blobID}).Marshal()
+}
+
+func isValidity(w, n uint64) bool { return protocol.Validity.Reached(int(w), int(n)) }

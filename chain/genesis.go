@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/walrus-go/walrus/crypto/bls"
+
 	"golang.org/x/crypto/blake2b"
 )
 
@@ -87,6 +89,9 @@ func (g *Genesis) Validate() error {
 			return fmt.Errorf("%w: node %d: duplicate BLS key", ErrGenesis, i)
 		}
 		keys[n.PublicKey] = true
+		if _, err := bls.ParsePublicKey(n.PublicKey[:]); err != nil {
+			return fmt.Errorf("%w: node %d: BLS key: %v", ErrGenesis, i, err)
+		}
 		var err error
 		if total, err = add64(total, n.Stake); err != nil {
 			return fmt.Errorf("%w: total stake: %v", ErrGenesis, err)

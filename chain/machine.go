@@ -1,45 +1,39 @@
 package chain
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/bits"
 	"time"
-
-	"github.com/walrus-go/walrus/bcs"
 )
 
-// BLSVerifier checks BLS12-381 min-pk signatures: public keys are compressed
-// G1 points (48 bytes), signatures compressed G2 points (96 bytes), with the
-// basic-scheme DST of the reference (§5). The crypto package provides the
-// real implementation; tests may use any scheme with the same contract.
-type BLSVerifier interface {
-	// Verify checks sig over msg by the key pk.
-	Verify(pk, msg, sig []byte) error
-	// VerifyAggregate checks that sig is the aggregate of signatures over
-	// msg by every key in pks.
-	VerifyAggregate(pks [][]byte, msg, sig []byte) error
-}
+// DefaultCommitteeCache is the number of epochs whose protocol committee a
+// Machine keeps.
+const DefaultCommitteeCache = 2
 
-// Config configures a Machine.
+// Config configures a Machine. The zero value is the default.
 type Config struct {
-	// Verifier checks proofs of possession and certificates. Required.
-	Verifier BLSVerifier
+	// CommitteeCache is the number of epochs whose protocol committee (keys
+	// parsed and summed for certificate verification) is kept;
+	// 0 means DefaultCommitteeCache.
+	CommitteeCache int
 }
 
-// Validate reports a missing field.
+// Validate reports an invalid field.
 func (c Config) Validate() error {
-	if c.Verifier == nil {
-		return fmt.Errorf("%w: config: Verifier is required", ErrInvalidArgument)
+	if c.CommitteeCache < 0 {
+		return fmt.Errorf("%w: config: negative CommitteeCache %d", ErrInvalidArgument, c.CommitteeCache)
 	}
 	return nil
 }
 
 // Machine applies blocks of transactions. It holds no state of its own: the
-// state is the Store given to each block.
+// state is the Store given to each block. Certificates and proofs of
+// possession are verified with the protocol package (BLS12-381 min-pk). A
+// Machine is safe for concurrent use; its only shared data is a cache of
+// committees that never changes an outcome.
 type Machine struct {
-	v BLSVerifier
+	committees *committeeCache
 }
 
 // New returns a Machine.
@@ -47,7 +41,11 @@ func New(cfg Config) (*Machine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Machine{v: cfg.Verifier}, nil
+	n := cfg.CommitteeCache
+	if n == 0 {
+		n = DefaultCommitteeCache
+	}
+	return &Machine{committees: &committeeCache{max: n}}, nil
 }
 
 // Block accumulates the writes and events of one block over a base store.
@@ -422,10 +420,3 @@ func mulDiv(a, b, c uint64) uint64 {
 
 // storageUnits returns ceil(size / 1 MiB).
 func storageUnits(size uint64) uint64 { return size/StorageUnit + min(size%StorageUnit, 1) }
-
-// isQuorum reports 3w ≥ 2n+1; isValidity reports 3w ≥ n+1.
-func isQuorum(w, n uint64) bool   { return 3*w >= 2*n+1 }
-func isValidity(w, n uint64) bool { return 3*w >= n+1 }
-
-var _ = errors.Is
-var _ = bcs.NewEncoder

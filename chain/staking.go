@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"github.com/walrus-go/walrus/crypto/bls"
+	"github.com/walrus-go/walrus/protocol"
 )
 
 // MaxCommission is 100% in basis points.
 const MaxCommission = 10_000
-
-// PossessionMessage returns the message a node signs with its BLS key to
-// prove possession: header(0, epoch) ‖ operator address ‖ public key.
-func PossessionMessage(epoch uint32, operator Address, pk [BLSPublicKeySize]byte) []byte {
-	m := append(IntentHeader(IntentProofOfPossession, epoch), operator[:]...)
-	return append(m, pk[:]...)
-}
 
 // operatedPool loads a pool whose operator is the sender.
 func (x *exec) operatedPool(node ObjectID) (*Pool, error) {
@@ -39,9 +35,8 @@ func (x *exec) registerCandidate(m *MsgRegisterCandidate) error {
 	case m.Commission > MaxCommission:
 		return fmt.Errorf("%w: commission %d basis points > %d", ErrInvalidArgument, m.Commission, MaxCommission)
 	}
-	msg := PossessionMessage(x.sys.Epoch, x.sender, m.PublicKey)
-	if err := x.m.v.Verify(m.PublicKey[:], msg, m.ProofOfPossession[:]); err != nil {
-		return fmt.Errorf("%w: %v", ErrPossession, err)
+	if err := verifyPossession(x.sys.Epoch, x.sender, m.PublicKey, m.ProofOfPossession); err != nil {
+		return err
 	}
 	ids, err := x.st.poolIDs()
 	if err != nil {
@@ -257,6 +252,25 @@ func (x *exec) epochSyncDone(m *MsgEpochSyncDone) error {
 	if isQuorum(uint64(x.sys.SyncedWeight), uint64(com.NShards)) {
 		x.sys.State = StateChangeDone
 		x.emit(&EpochChangeDone{Epoch: m.Epoch})
+	}
+	return nil
+}
+
+// verifyPossession checks a proof of possession of a BLS key: the
+// operator's signature, by that key, over protocol.ProofOfPossession{epoch,
+// operator address, key}, as register_candidate checks it.
+func verifyPossession(epoch uint32, operator Address, pk [BLSPublicKeySize]byte, sig [BLSSignatureSize]byte) error {
+	key, err := bls.ParsePublicKey(pk[:])
+	if err != nil {
+		return fmt.Errorf("%w: public key: %w", ErrPossession, err)
+	}
+	s, err := bls.ParseSignature(sig[:])
+	if err != nil {
+		return fmt.Errorf("%w: signature: %w", ErrPossession, err)
+	}
+	pop := protocol.ProofOfPossession{Epoch: epoch, SuiAddress: operator, PublicKey: key}
+	if err := pop.Verify(s); err != nil {
+		return fmt.Errorf("%w: %w", ErrPossession, err)
 	}
 	return nil
 }

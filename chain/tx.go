@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/walrus-go/walrus/bcs"
+	"github.com/walrus-go/walrus/protocol"
 	"golang.org/x/crypto/blake2b"
 )
 
@@ -18,7 +19,7 @@ const (
 	MaxNetworkAddress = 259
 	MaxNetworkKey     = 128
 	MaxBitmap         = 1 << 13
-	MaxCertMessage    = 1 << 10
+	MaxCertMessage    = protocol.MaxMessageSize
 	BLSPublicKeySize  = 48
 	BLSSignatureSize  = 96
 )
@@ -251,23 +252,21 @@ type MsgRegisterBlob struct {
 	Deletable    bool
 }
 
-// Certificate is a BLS aggregate certificate as passed on chain: the
-// signers' bitmap over the committee members, the signed message and the
-// aggregate signature.
-type Certificate struct {
-	Signers   []byte
-	Message   []byte
-	Signature [BLSSignatureSize]byte
-}
+// Certificate is a BLS aggregate certificate as passed on chain (a Move
+// call's signature, signers bitmap and message): protocol's on-chain form,
+// so a certificate built by protocol.Aggregator is passed as is (see
+// protocol.Certificate.OnChain). In a transaction it is BCS: the bitmap and
+// the message as byte vectors, then the 96-byte aggregate signature.
+type Certificate = protocol.OnChainCertificate
 
-func (c *Certificate) encode(e *bcs.Encoder) {
-	e.ByteVec(c.Signers)
+func encodeCertificate(e *bcs.Encoder, c *Certificate) {
+	e.ByteVec(c.SignersBitmap)
 	e.ByteVec(c.Message)
 	e.Fixed(c.Signature[:])
 }
 
-func (c *Certificate) decode(d *bcs.Decoder) {
-	c.Signers = bytes.Clone(d.ByteVec(MaxBitmap))
+func decodeCertificate(d *bcs.Decoder, c *Certificate) {
+	c.SignersBitmap = bytes.Clone(d.ByteVec(MaxBitmap))
 	c.Message = bytes.Clone(d.ByteVec(MaxCertMessage))
 	d.FixedInto(c.Signature[:])
 }
@@ -465,8 +464,11 @@ func (m *MsgRegisterBlob) decode(d *bcs.Decoder) {
 	m.Deletable = d.Bool()
 }
 
-func (m *MsgCertifyBlob) encode(e *bcs.Encoder) { e.Fixed(m.Blob[:]); m.Cert.encode(e) }
-func (m *MsgCertifyBlob) decode(d *bcs.Decoder) { d.FixedInto(m.Blob[:]); m.Cert.decode(d) }
+func (m *MsgCertifyBlob) encode(e *bcs.Encoder) { e.Fixed(m.Blob[:]); encodeCertificate(e, &m.Cert) }
+func (m *MsgCertifyBlob) decode(d *bcs.Decoder) {
+	d.FixedInto(m.Blob[:])
+	decodeCertificate(d, &m.Cert)
+}
 
 func (m *MsgExtendBlob) encode(e *bcs.Encoder) { e.Fixed(m.Blob[:]); e.U32(m.Epochs) }
 func (m *MsgExtendBlob) decode(d *bcs.Decoder) { d.FixedInto(m.Blob[:]); m.Epochs = d.U32() }
@@ -513,8 +515,8 @@ func (m *MsgFundSharedBlob) decode(d *bcs.Decoder) { d.FixedInto(m.Blob[:]); m.A
 func (m *MsgExtendSharedBlob) encode(e *bcs.Encoder) { e.Fixed(m.Blob[:]); e.U32(m.Epochs) }
 func (m *MsgExtendSharedBlob) decode(d *bcs.Decoder) { d.FixedInto(m.Blob[:]); m.Epochs = d.U32() }
 
-func (m *MsgInvalidateBlob) encode(e *bcs.Encoder) { m.Cert.encode(e) }
-func (m *MsgInvalidateBlob) decode(d *bcs.Decoder) { m.Cert.decode(d) }
+func (m *MsgInvalidateBlob) encode(e *bcs.Encoder) { encodeCertificate(e, &m.Cert) }
+func (m *MsgInvalidateBlob) decode(d *bcs.Decoder) { decodeCertificate(d, &m.Cert) }
 
 func (m *MsgRegisterCandidate) encode(e *bcs.Encoder) {
 	e.String(m.Name)

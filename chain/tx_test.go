@@ -13,7 +13,7 @@ func allMsgs() []Msg {
 	id := ObjectID{1, 2, 3}
 	id2 := ObjectID{4, 5, 6}
 	to := Address{9, 9}
-	cert := Certificate{Signers: []byte{0x0f}, Message: []byte("message"), Signature: [96]byte{7}}
+	cert := Certificate{SignersBitmap: []byte{0x0f}, Message: []byte("message"), Signature: [96]byte{7}}
 	return []Msg{
 		&MsgTransfer{To: to, Amount: 5},
 		&MsgFaucet{Amount: 6},

@@ -51,7 +51,7 @@ func newApp(t *testing.T, dir string) (*App, *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := chain.New(chain.Config{Verifier: chain.NewBLS()})
+	m, err := chain.New(chain.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,7 +139,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := chain.New(chain.Config{Verifier: chain.NewBLS()})
+	m, err := chain.New(chain.Config{})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/protocol"
 )
 
 func edKey(seed byte) ed25519.PrivateKey {
@@ -78,27 +79,35 @@ func (n *network) stop(t *testing.T) {
 	}
 }
 
-// certify builds a certificate of the whole current committee over msg.
+// certify has every member of the current committee sign msg and
+// aggregates their signatures with protocol.Aggregator, as a client does.
 func (n *network) certify(t *testing.T, ctx context.Context, msg []byte) chain.Certificate {
-	com, err := n.c.Committee(ctx, chain.CommitteeCurrent)
+	com, err := n.c.ProtocolCommittee(ctx, chain.CommitteeCurrent)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sigs []*bls.Signature
-	var idx []int
-	for i, m := range com.Members {
+	agg, err := protocol.NewAggregator(com, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range com.Len() {
 		for _, sk := range n.sks {
-			if sk.PublicKey().Bytes() == m.PublicKey {
-				sigs = append(sigs, sk.Sign(msg))
-				idx = append(idx, i)
+			if sk.PublicKey().Equal(com.Member(i).PublicKey) {
+				if _, err := agg.Add(i, protocol.Sign(sk, msg)); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
-	agg, err := bls.AggregateSignatures(sigs...)
+	cert, err := agg.Certificate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return chain.Certificate{Signers: chain.SignersBitmap(len(com.Members), idx), Message: msg, Signature: agg.Bytes()}
+	oc, err := cert.OnChain(com.Len())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *oc
 }
 
 func (n *network) storeBlob(t *testing.T, ctx context.Context, seed byte) (*Inclusion, chain.ObjectID) {
@@ -124,7 +133,7 @@ func (n *network) storeBlob(t *testing.T, ctx context.Context, seed byte) (*Incl
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err = n.c.Send(ctx, n.user, &chain.MsgCertifyBlob{Blob: obj, Cert: n.certify(t, ctx, chain.CertifyMessage(sys.Epoch, id, true, obj))})
+	inc, err = n.c.Send(ctx, n.user, &chain.MsgCertifyBlob{Blob: obj, Cert: n.certify(t, ctx, (&protocol.StorageConfirmation{Epoch: sys.Epoch, BlobID: id, Deletable: true, ObjectID: obj}).Marshal())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
+	"github.com/walrus-go/walrus/protocol"
 )
 
 // get returns the committed value of a state key.
@@ -66,6 +67,17 @@ func (c *Client) Committee(ctx context.Context, which string) (*chain.Committee,
 		return nil, err
 	}
 	return chain.DecodeCommittee(b)
+}
+
+// ProtocolCommittee returns the previous, current or next committee in
+// protocol's form, to aggregate or verify certificates: members in signer
+// order with their BLS keys and shards (see chain.ProtocolCommittee).
+func (c *Client) ProtocolCommittee(ctx context.Context, which string) (*protocol.Committee, error) {
+	com, err := c.Committee(ctx, which)
+	if err != nil {
+		return nil, err
+	}
+	return chain.ProtocolCommittee(com)
 }
 
 // Account returns an account (a zero account if it does not exist).
