@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"unsafe"
 
+	"github.com/walrus-go/walrus/encoding/internal/blake2bx"
 	"golang.org/x/crypto/blake2b"
 )
 
@@ -58,11 +60,43 @@ func (h *Hasher) Leaf(data []byte) Node {
 }
 
 // Leaves sets dst[i] to the leaf hash of cells[i] for every i. It is the
-// hot path of encoding (one call per expanded row or column), written as a
-// batch so that the hashes of many cells can be computed together.
+// hot path of encoding (one call per expanded row or column): cells of equal
+// length are hashed together, several per SIMD instruction.
 func (h *Hasher) Leaves(dst []Node, cells [][]byte) {
-	for i, c := range cells {
-		dst[i] = h.Leaf(c)
+	if len(cells) == 0 {
+		return
+	}
+	_ = dst[len(cells)-1]
+	for _, c := range cells[1:] {
+		if len(c) != len(cells[0]) {
+			for i, c := range cells {
+				dst[i] = h.Leaf(c)
+			}
+			return
+		}
+	}
+	blake2bx.SumPrefixed(digests(dst), leafPrefix, cells)
+}
+
+// digests views nodes as digests, for blake2bx.
+func digests(n []Node) [][blake2bx.Size]byte {
+	return unsafe.Slice((*[blake2bx.Size]byte)(unsafe.SliceData(n)), len(n))
+}
+
+// nodeBytes views nodes as their concatenated bytes.
+func nodeBytes(n []Node) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(n))), len(n)*len(Node{}))
+}
+
+// parents sets next[i] = InnerHash(cur[2i], cur[2i+1]) for every i, with the
+// empty node as the right child of an odd last node; len(next) must be
+// (len(cur)+1)/2. next may be the start of cur (a level computed in place):
+// the pairs are hashed in batches, each read before its parents are written.
+func parents(next, cur []Node) {
+	pairs := len(cur) / 2
+	blake2bx.Sum64Prefixed(digests(next[:pairs]), innerPrefix, nodeBytes(cur[:2*pairs]))
+	if len(cur)%2 == 1 {
+		next[pairs] = InnerHash(cur[len(cur)-1], Empty)
 	}
 }
 
@@ -96,13 +130,7 @@ func Root(leaves []Node) Node {
 	cur := leaves
 	for len(cur) > 1 {
 		next := level[:(len(cur)+1)/2]
-		for i := range next {
-			right := Empty
-			if 2*i+1 < len(cur) {
-				right = cur[2*i+1]
-			}
-			next[i] = InnerHash(cur[2*i], right)
-		}
+		parents(next, cur)
 		cur = next
 	}
 	return cur[0]
@@ -123,13 +151,7 @@ func NewTree(leaves []Node) *Tree {
 	cur := leaves
 	for len(cur) > 1 {
 		next := make([]Node, (len(cur)+1)/2)
-		for i := range next {
-			right := Empty
-			if 2*i+1 < len(cur) {
-				right = cur[2*i+1]
-			}
-			next[i] = InnerHash(cur[2*i], right)
-		}
+		parents(next, cur)
 		t.levels = append(t.levels, next)
 		cur = next
 	}

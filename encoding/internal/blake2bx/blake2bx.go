@@ -122,7 +122,9 @@ func SumPrefixed(dst [][Size]byte, prefix byte, msgs [][]byte) {
 // Sum64Prefixed sets dst[i] = BLAKE2b-256(prefix || src[64i : 64i+64]) for
 // every i < len(dst): the inner nodes of a Merkle tree, for example, where
 // src is a level of 32-byte nodes and each message is a pair of siblings.
-// len(src) must be 64*len(dst).
+// len(src) must be 64*len(dst). dst may overlap src only as a tree level
+// computed in place does: dst[i] at or before src[32i:], never after; every
+// message is read before any digest that could overwrite it is written.
 func Sum64Prefixed(dst [][Size]byte, prefix byte, src []byte) {
 	if len(src) != 64*len(dst) {
 		panic("blake2bx: Sum64Prefixed: len(src) != 64*len(dst)")
