@@ -33,8 +33,8 @@ func crashSliver(i int) (uint16, encoding.BlobID, *encoding.Sliver) {
 }
 
 // TestCrashChild is the writer process of TestCrashKill; it does nothing
-// unless started by it. It writes slivers from 4 goroutines and, every 10
-// writes of goroutine 0, applies a blob event with a new cursor, printing
+// unless started by it. It writes slivers from 4 goroutines and, for every
+// write index divisible by 40, applies a blob event with a new cursor, printing
 // "s <i>" and "c <height>" once each write is acknowledged.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashEnv)

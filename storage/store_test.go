@@ -350,3 +350,5 @@ func TestCorruptRecords(t *testing.T) {
 }
 
 var shardMax uint16 = 0xffff
+
+func memOptions() Options { return Options{FS: vfs.NewMem()} }
