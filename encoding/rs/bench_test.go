@@ -1,6 +1,7 @@
 package rs
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -59,4 +60,49 @@ func BenchmarkDecode334x666(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func benchKernel(b *testing.B, op, size, unit int) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	a, s := randomBytes(rng, size), randomBytes(rng, size)
+	var k konst
+	kr := tables().prepare(&k, 12345, unit)
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		switch op {
+		case opMulAdd:
+			mulAdd(a, s, kr, unit)
+		case opMul:
+			mul(a, s, kr, unit)
+		case opFFT:
+			fftButterfly(a, s, kr, unit)
+		case opIFFT:
+			ifftButterfly(a, s, kr, unit)
+		}
+	}
+}
+
+// BenchmarkKernels measures each kernel on 8 KiB-class symbols (MB/s of one
+// operand), on the AVX2 path where available and on the portable one.
+func BenchmarkKernels(b *testing.B) {
+	for _, path := range []string{"avx2", "go"} {
+		if path == "avx2" && !useAVX2 {
+			continue
+		}
+		for _, op := range []int{opMulAdd, opMul, opFFT, opIFFT} {
+			for _, u := range []struct{ size, unit int }{{8192, 64}, {302 * 27, 302}} {
+				b.Run(fmt.Sprintf("%s/%s/unit%d", path, opNames[op], u.unit), func(b *testing.B) {
+					withAVX2(path == "avx2", func() { benchKernel(b, op, u.size, u.unit) })
+				})
+			}
+		}
+	}
+	b.Run("xor", func(b *testing.B) {
+		a, s := make([]byte, 8192), make([]byte, 8192)
+		b.SetBytes(8192)
+		for i := 0; i < b.N; i++ {
+			xorInto(a, s)
+		}
+	})
 }

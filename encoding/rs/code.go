@@ -107,16 +107,41 @@ type Encoder struct {
 // NewEncoder returns an encoder for c.
 func NewEncoder(c Code) *Encoder { return &Encoder{code: c, t: tables()} }
 
-func (e *Encoder) prepare(nsym, size int) [][]byte {
-	if cap(e.buf) < nsym*size {
-		e.buf = make([]byte, nsym*size)
+// views returns count slices of length w at stride stride in buf, reusing
+// the slice headers in *hdr.
+func views(hdr *[][]byte, buf []byte, count, stride, w int) [][]byte {
+	out := (*hdr)[:0]
+	for i := 0; i < count; i++ {
+		out = append(out, buf[i*stride:i*stride+w:i*stride+w])
 	}
-	e.buf = e.buf[:nsym*size]
-	e.work = e.work[:0]
-	for i := 0; i < nsym; i++ {
-		e.work = append(e.work, e.buf[i*size:(i+1)*size:(i+1)*size])
+	*hdr = out
+	return out
+}
+
+// grow returns buf resized to n bytes, reallocated only when too small.
+func grow(buf []byte, n int) []byte {
+	if cap(buf) < n {
+		return make([]byte, n)
 	}
-	return e.work
+	return buf[:n]
+}
+
+// chunkTarget is the working set of one transform pass. The transforms make
+// a pass over all their symbols per layer, so symbols are cut into column
+// chunks (of whole units) whose union stays in the L2 cache.
+const chunkTarget = 1 << 20
+
+// chunkWidth returns the column chunk width for nsym symbols of size bytes
+// and the unit to pass to the kernels for it. A unit that is a multiple of
+// 64 is a run of independent blocks and may be cut anywhere on a block
+// boundary (and is passed as 64).
+func chunkWidth(nsym, size, unit int) (width, kunit int) {
+	step := unit
+	if unit%64 == 0 {
+		unit, step = 64, 64
+	}
+	width = max(step, chunkTarget/nsym/step*step)
+	return min(width, size), unit
 }
 
 func zero(syms [][]byte) {
@@ -148,33 +173,53 @@ func (e *Encoder) Encode(src, repair [][]byte, unit int) error {
 			return fmt.Errorf("%w: repair buffer %d has %d bytes, want %d", ErrSymbolSize, i, len(s), size)
 		}
 	}
-	t := e.t
+	nsym := c.chunk * max(1, (c.r+c.chunk-1)/c.chunk)
 	if c.highRate {
-		R := c.chunk
-		chunks := (c.k + R - 1) / R
-		work := e.prepare(chunks*R, size)
-		for i, s := range src {
-			copy(work[i], s)
-		}
-		zero(work[c.k:])
-		t.ifft(work, 0, R, min(c.k, R), R, unit)
-		for pos := R; pos < c.k; pos += R {
-			t.ifft(work, pos, R, min(R, c.k-pos), pos+R, unit)
-			for i := 0; i < R; i++ {
-				xorInto(work[i], work[pos+i])
-			}
-		}
-		t.fft(work, 0, R, c.r, 0, unit)
-		for i := range repair {
-			copy(repair[i], work[i])
-		}
-		return nil
+		nsym = c.chunk * ((c.k + c.chunk - 1) / c.chunk)
 	}
-	K := c.chunk
-	chunks := max(1, (c.r+K-1)/K)
-	work := e.prepare(chunks*K, size)
+	cw, kunit := chunkWidth(nsym, size, unit)
+	e.buf = grow(e.buf, nsym*cw)
+	for off := 0; off < size; off += cw {
+		w := min(cw, size-off)
+		work := views(&e.work, e.buf, nsym, cw, w)
+		if c.highRate {
+			e.encodeHigh(work, src, repair, off, w, kunit)
+		} else {
+			e.encodeLow(work, src, repair, off, w, kunit)
+		}
+	}
+	return nil
+}
+
+// encodeHigh encodes columns [off, off+w) of the symbols with the high-rate
+// construction.
+func (e *Encoder) encodeHigh(work, src, repair [][]byte, off, w, unit int) {
+	c, t := e.code, e.t
+	R := c.chunk
 	for i, s := range src {
-		copy(work[i], s)
+		copy(work[i], s[off:off+w])
+	}
+	zero(work[c.k:])
+	t.ifft(work, 0, R, min(c.k, R), R, unit)
+	for pos := R; pos < c.k; pos += R {
+		t.ifft(work, pos, R, min(R, c.k-pos), pos+R, unit)
+		for i := 0; i < R; i++ {
+			xorInto(work[i], work[pos+i])
+		}
+	}
+	t.fft(work, 0, R, c.r, 0, unit)
+	for i := range repair {
+		copy(repair[i][off:off+w], work[i])
+	}
+}
+
+// encodeLow encodes columns [off, off+w) of the symbols with the low-rate
+// construction.
+func (e *Encoder) encodeLow(work, src, repair [][]byte, off, w, unit int) {
+	c, t := e.code, e.t
+	K := c.chunk
+	for i, s := range src {
+		copy(work[i], s[off:off+w])
 	}
 	zero(work[c.k:K])
 	t.ifft(work, 0, K, c.k, 0, unit)
@@ -187,9 +232,8 @@ func (e *Encoder) Encode(src, repair [][]byte, unit int) error {
 		t.fft(work, pos, K, min(K, c.r-pos), pos+K, unit)
 	}
 	for i := range repair {
-		copy(repair[i], work[i])
+		copy(repair[i][off:off+w], work[i])
 	}
-	return nil
 }
 
 // Decoder restores missing source symbols. Its scratch memory is reused.
@@ -198,6 +242,7 @@ type Decoder struct {
 	t        *fieldTables
 	buf      []byte
 	work     [][]byte
+	cols     [][]byte
 	erasures [order]uint16
 	k        konst
 }
@@ -276,6 +321,25 @@ func (d *Decoder) place(dst, s []byte, logm uint16, unit int) {
 	mul(dst, s, d.t.prepare(&d.k, logm, unit), unit)
 }
 
+// transform runs the decoder's transforms on the W symbols of work: the IFFT
+// over the first end inputs, the formal derivative and the FFT of the outputs
+// below truncated, column chunk by column chunk.
+func (d *Decoder) transform(work [][]byte, size, end, truncated, unit int) {
+	t, W := d.t, len(work)
+	cw, kunit := chunkWidth(W, size, unit)
+	for off := 0; off < size; off += cw {
+		w := min(cw, size-off)
+		cols := d.cols[:0]
+		for _, s := range work {
+			cols = append(cols, s[off:off+w:off+w])
+		}
+		d.cols = cols
+		t.ifft(cols, 0, W, end, 0, kunit)
+		formalDerivative(cols)
+		t.fft(cols, 0, W, truncated, 0, kunit)
+	}
+}
+
 func (d *Decoder) decodeHigh(symbols [][]byte, size, unit int) {
 	c, t, e := d.code, d.t, &d.erasures
 	R := c.chunk
@@ -305,9 +369,7 @@ func (d *Decoder) decodeHigh(symbols [][]byte, size, unit int) {
 		d.place(work[R+i], symbols[i], e[R+i], unit)
 	}
 	zero(work[end:])
-	t.ifft(work, 0, W, end, 0, unit)
-	formalDerivative(work)
-	t.fft(work, 0, W, end, 0, unit)
+	d.transform(work, size, end, end, unit)
 	for i := 0; i < c.k; i++ {
 		if symbols[i] == nil {
 			out := make([]byte, size)
@@ -346,9 +408,7 @@ func (d *Decoder) decodeLow(symbols [][]byte, size, unit int) {
 		d.place(work[K+i], symbols[c.k+i], e[K+i], unit)
 	}
 	zero(work[end:])
-	t.ifft(work, 0, W, end, 0, unit)
-	formalDerivative(work)
-	t.fft(work, 0, W, c.k, 0, unit)
+	d.transform(work, size, end, c.k, unit)
 	for i := 0; i < c.k; i++ {
 		if symbols[i] == nil {
 			out := make([]byte, size)

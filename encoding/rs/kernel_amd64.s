@@ -38,6 +38,14 @@ DATA tailmask<>+0x30(SB)/8, $-1
 DATA tailmask<>+0x38(SB)/8, $-1
 GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 
+// nibmask<> is 0x0f in every byte. (Loaded from memory: a legacy SSE move
+// into X8 after the VEX table loads costs a state transition.)
+DATA nibmask<>+0x00(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nibmask<>+0x08(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nibmask<>+0x10(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nibmask<>+0x18(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nibmask<>(SB), RODATA|NOPTR, $32
+
 // SETUP loads the tables and the unit geometry.
 #define SETUP \
 	MOVQ    tab+0(FP), AX \
@@ -49,9 +57,7 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 	VMOVDQU 160(AX), Y5 \
 	VMOVDQU 192(AX), Y6 \
 	VMOVDQU 224(AX), Y7 \
-	MOVQ    $0x0f0f0f0f0f0f0f0f, BX \
-	MOVQ    BX, X8 \
-	VPBROADCASTQ X8, Y8 \
+	VMOVDQU nibmask<>(SB), Y8 \
 	MOVQ    unit+56(FP), R8 \
 	MOVQ    R8, R9 \
 	ANDQ    $-64, R9 \
