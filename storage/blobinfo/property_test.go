@@ -18,7 +18,7 @@ func TestApplyProperties(t *testing.T) {
 	for iter := 0; iter < 2000; iter++ {
 		var in Info
 		objs := map[ObjectID]*Object{}
-			for step := 0; step < 12; step++ {
+		for step := 0; step < 12; step++ {
 			e := Event{
 				Kind:        EventKind(1 + rng.IntN(4)),
 				ID:          EventID{Height: uint64(step)},
