@@ -407,20 +407,20 @@ func (s *Store) ExpireObjects(e uint32, limit int) (int, error) {
 	n := 0
 	for ok := it.First(); ok && n < limit; ok = it.Next() {
 		key := it.Key()
-		_, blob, oid, valid := parseExpiryKey(key)
+		end, blob, oid, valid := parseExpiryKey(key)
 		if !valid {
 			return 0, corrupt("expiry index", fmt.Errorf("key %x", key))
 		}
 		_ = b.Delete(key, nil)
-		_ = b.Delete(objectKey(oid), nil)
 		n++
 		o, err := s.loadObject(oid)
 		if err != nil {
 			return 0, err
 		}
-		if o == nil {
-			continue // index entry without a record: just drop it
+		if o == nil || o.EndEpoch != end || o.BlobID != blob {
+			continue // a stale index entry: drop it, keep the record
 		}
+		_ = b.Delete(objectKey(oid), nil)
 		is := infos[blob]
 		if is == nil {
 			in, found, err := s.loadInfo(blob)

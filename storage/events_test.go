@@ -250,3 +250,23 @@ func TestRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestExpireStaleIndex checks that an index entry that does not match its
+// object's end epoch is dropped without touching the object.
+func TestExpireStaleIndex(t *testing.T) {
+	s := mustOpen(t, "db", memOptions())
+	a := blobID(1)
+	mustApply(t, s, []blobinfo.Event{bev(blobinfo.Registered, 1, a, 1, 1, 9, true)}, EventCursor{Height: 1})
+	if err := s.db.Set(expiryKey(3, a, blobinfo.ObjectID{1}), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ExpireObjects(5, 10); n != 1 || err != nil {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	if _, err := s.ObjectInfo(blobinfo.ObjectID{1}); err != nil {
+		t.Fatalf("live object removed: %v", err)
+	}
+	if in, _ := s.BlobInfo(a); in.RegisteredDeletable != 1 {
+		t.Fatalf("counts changed: %+v", in)
+	}
+}
