@@ -155,7 +155,13 @@ func (t *fieldTables) skewKonst(idx, unit int) kref {
 
 // xorInto sets dst ^= src.
 func xorInto(dst, src []byte) {
-	subtle.XORBytes(dst, dst, src[:len(dst)])
+	src = src[:len(dst)]
+	if useAVX2 && len(dst) >= 32 {
+		xorAVX2(dst, src)
+		n := len(dst) &^ 31
+		dst, src = dst[n:], src[n:]
+	}
+	subtle.XORBytes(dst, dst, src)
 }
 
 // mulAdd sets dst ^= src * k element-wise.

@@ -31,3 +31,9 @@ func fftAVX2(tab *nibTables, a, b []byte, unit int)
 //
 //go:noescape
 func ifftAVX2(tab *nibTables, a, b []byte, unit int)
+
+// xorAVX2 sets dst ^= src over the first len(dst) &^ 31 bytes; src is at
+// least as long as dst.
+//
+//go:noescape
+func xorAVX2(dst, src []byte)

@@ -304,3 +304,47 @@ ifft_next:
 ifft_done:
 	VZEROUPPER
 	RET
+
+// func xorAVX2(dst, src []byte)
+// dst ^= src over the first len(dst) &^ 31 bytes.
+TEXT ·xorAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ dst_len+8(FP), DX
+	ANDQ $-32, DX
+	JZ   xor_done
+
+xor_128:
+	CMPQ    DX, $128
+	JB      xor_32
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
+	VPXOR   (DI), Y0, Y0
+	VPXOR   32(DI), Y1, Y1
+	VPXOR   64(DI), Y2, Y2
+	VPXOR   96(DI), Y3, Y3
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $128, DX
+	JMP     xor_128
+
+xor_32:
+	TESTQ   DX, DX
+	JZ      xor_done
+	VMOVDQU (SI), Y0
+	VPXOR   (DI), Y0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $32, DX
+	JMP     xor_32
+
+xor_done:
+	VZEROUPPER
+	RET

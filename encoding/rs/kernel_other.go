@@ -9,3 +9,4 @@ func mulAddAVX2(tab *nibTables, dst, src []byte, unit int) { panic("rs: no AVX2 
 func mulAVX2(tab *nibTables, dst, src []byte, unit int)    { panic("rs: no AVX2 kernels") }
 func fftAVX2(tab *nibTables, a, b []byte, unit int)        { panic("rs: no AVX2 kernels") }
 func ifftAVX2(tab *nibTables, a, b []byte, unit int)       { panic("rs: no AVX2 kernels") }
+func xorAVX2(dst, src []byte)                              { panic("rs: no AVX2 kernels") }

@@ -252,3 +252,22 @@ func FuzzKernels(f *testing.F) {
 		}
 	})
 }
+
+// TestXorInto checks xorInto on both paths for lengths around the vector
+// widths.
+func TestXorInto(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(19, 20))
+		for n := 0; n < 300; n++ {
+			a, b := randomBytes(rng, n+1)[:n], randomBytes(rng, n+5)
+			want := bytes.Clone(a)
+			for i := range want {
+				want[i] ^= b[i]
+			}
+			xorInto(a, b)
+			if !bytes.Equal(a, want) {
+				t.Fatalf("n=%d: wrong xor", n)
+			}
+		}
+	})
+}
