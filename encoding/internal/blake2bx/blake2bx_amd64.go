@@ -12,7 +12,7 @@ import (
 
 var (
 	hasAVX2   = cpu.X86.HasAVX2
-	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2
+	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX2
 )
 
 // The kernels hash n consecutive 128-byte chunks of each lane's message,
@@ -40,6 +40,13 @@ type state4 struct {
 
 //go:noescape
 func compress8AVX512(s *state8, p *[8]*byte, n int, t uint64, last uint64)
+
+// final8AVX512 is compress8AVX512 for a single final block of fewer than
+// 128 bytes per lane, read with byte masks: lo covers its first 64 bytes and
+// hi the rest. Bytes outside the masks are neither read nor faulted on.
+//
+//go:noescape
+func final8AVX512(s *state8, p *[8]*byte, t uint64, lo uint64, hi uint64)
 
 // inner8AVX512 hashes n groups of eight 65-byte messages prefix ||
 // src[64k:64k+64] and writes each group's first four state words,
@@ -88,14 +95,22 @@ func sum8(dst [][Size]byte, prefix byte, msgs [][]byte) {
 		}
 		compress8AVX512(&s, &p, full, 128, 0)
 	}
-	var tail [8][128]byte
-	for k := range p {
-		if k < len(msgs) {
-			copy(tail[k][:], msgs[k][128*full:])
-		}
-		p[k] = &tail[k][0]
+	// The rest, r < 128 bytes, is read in place through byte masks. With
+	// r == 0 nothing is read, and the pointers stay at the messages' starts
+	// rather than one past their ends.
+	r := l - 128*full
+	off := 128 * full
+	if r == 0 {
+		off = 0
 	}
-	compress8AVX512(&s, &p, 1, uint64(l)+1, ^uint64(0))
+	for k := range p {
+		p[k] = unsafe.SliceData(msgs[min(k, len(msgs)-1)][off:])
+	}
+	lo, hi := uint64(1)<<r-1, uint64(0) // r == 64 gives 0-1, all ones
+	if r >= 64 {
+		lo, hi = ^uint64(0), uint64(1)<<(r-64)-1
+	}
+	final8AVX512(&s, &p, uint64(l)+1, lo, hi)
 	for k := range msgs {
 		digest(&dst[k], s.h[:], 8, k)
 	}

@@ -74,7 +74,8 @@ func main() {
 	}
 	out.WriteString("GLOBL ·iv<>(SB), RODATA|NOPTR, $64\n")
 
-	genCompress8()
+	genCompress8(false)
+	genCompress8(true)
 	genInner8()
 	genCompress4()
 
@@ -91,9 +92,16 @@ func main() {
 // transpose8 loads eight 64-byte rows (row k from mem(k)) and leaves
 // their transpose in Z(dst)..Z(dst+7): Z(dst+j) holds quadword j of every
 // row, row k in lane k. It uses Z0..Z15 as scratch.
-func transpose8(mem func(k int) string, dst int) {
+//
+// mask, when not empty, names the opmask register of a masked, zeroing
+// load: bytes outside the mask read as zero and are not accessed.
+func transpose8(mem func(k int) string, dst int, mask string) {
 	for k := 0; k < 8; k++ {
-		p("VMOVDQU64 %s, %s", mem(k), z(k))
+		if mask != "" {
+			p("VMOVDQU8.Z %s, %s, %s", mem(k), mask, z(k))
+		} else {
+			p("VMOVDQU64 %s, %s", mem(k), z(k))
+		}
 	}
 	// t(2i) pairs the even quadwords of rows 2i and 2i+1, t(2i+1) the odd.
 	for i := 0; i < 4; i++ {
@@ -212,24 +220,46 @@ func initV512(hsrc string) {
 	}
 }
 
-func genCompress8() {
+// genCompress8 emits compress8AVX512 or, with final, final8AVX512: the
+// final block, read in place with byte masks (lo for its first 64 bytes, hi
+// for the rest) so that nothing past the message is touched.
+func genCompress8(final bool) {
 	lanes := []string{"AX", "BX", "CX", "DX", "SI", "R8", "R9", "R10"}
-	out.WriteString(`
+	loop, lo, hi := "loop8", "", ""
+	if final {
+		loop, lo, hi = "loopf8", "K1", "K2"
+		out.WriteString(`
+// func final8AVX512(s *state8, p *[8]*byte, t uint64, lo uint64, hi uint64)
+TEXT ·final8AVX512(SB), NOSPLIT, $0-40
+	MOVQ s+0(FP), DI
+	MOVQ p+8(FP), R11
+`)
+	} else {
+		out.WriteString(`
 // func compress8AVX512(s *state8, p *[8]*byte, n int, t uint64, last uint64)
 TEXT ·compress8AVX512(SB), NOSPLIT, $0-40
 	MOVQ s+0(FP), DI
 	MOVQ p+8(FP), R11
 `)
+	}
 	for k, l := range lanes {
 		p("MOVQ %d(R11), %s", 8*k, l)
 	}
-	p("MOVQ n+16(FP), R11")
-	p("MOVQ t+24(FP), R12")
-	p("MOVQ last+32(FP), R13")
-	label("loop8")
+	if final {
+		p("MOVQ $1, R11")
+		p("MOVQ t+16(FP), R12")
+		p("MOVQ $-1, R13")
+		p("KMOVQ lo+24(FP), K1")
+		p("KMOVQ hi+32(FP), K2")
+	} else {
+		p("MOVQ n+16(FP), R11")
+		p("MOVQ t+24(FP), R12")
+		p("MOVQ last+32(FP), R13")
+	}
+	label(loop)
 	comment("Message words: transpose the lanes' 128-byte chunks, then shift every word up a byte, bringing in the carry (the previous chunk's last byte, or the prefix).")
-	transpose8(func(k int) string { return "0(" + lanes[k] + ")" }, 16)
-	transpose8(func(k int) string { return "64(" + lanes[k] + ")" }, 24)
+	transpose8(func(k int) string { return "0(" + lanes[k] + ")" }, 16, lo)
+	transpose8(func(k int) string { return "64(" + lanes[k] + ")" }, 24, hi)
 	p("VMOVDQU64 512(DI), Z0")
 	p("VPSRLQ $56, Z31, Z1")
 	p("VMOVDQU64 Z1, 512(DI)")
@@ -254,7 +284,7 @@ TEXT ·compress8AVX512(SB), NOSPLIT, $0-40
 	}
 	p("ADDQ $128, R12")
 	p("DECQ R11")
-	p("JNZ loop8")
+	p("JNZ %s", loop)
 	p("VZEROUPPER")
 	p("RET")
 }
@@ -273,7 +303,7 @@ TEXT ·inner8AVX512(SB), NOSPLIT, $0-32
 	MOVQ $-1, R13
 `)
 	label("loopi8")
-	transpose8(func(k int) string { return fmt.Sprintf("%d(SI)", 64*k) }, 16)
+	transpose8(func(k int) string { return fmt.Sprintf("%d(SI)", 64*k) }, 16, "")
 	p("VPSRLQ $56, Z23, Z24")
 	for j := 7; j >= 1; j-- {
 		t := z(2 + j%8)
