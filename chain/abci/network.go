@@ -1,10 +1,12 @@
 package abci
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/p2p"
@@ -21,12 +23,27 @@ type NetworkConfig struct {
 	// RPC; their count is the number of validators.
 	P2PAddrs []string
 	RPCAddrs []string
+	// BlockInterval is CometBFT's commit timeout (DefaultBlockInterval if 0).
+	BlockInterval time.Duration
+	// LogLevel is config.toml's log_level, CometBFT's per-module filter;
+	// "" means DefaultNetworkLogLevel.
+	LogLevel string
 }
+
+// DefaultNetworkLogLevel keeps CometBFT's logs to errors: a validator logs
+// ten blocks a second otherwise.
+const DefaultNetworkLogLevel = "*:error"
+
+// NodeHome returns the home directory of validator i under dir.
+func NodeHome(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("node%d", i)) }
 
 // Validate checks the config.
 func (c *NetworkConfig) Validate() error {
 	if c.Dir == "" || c.Genesis == nil || len(c.P2PAddrs) == 0 || len(c.RPCAddrs) != len(c.P2PAddrs) {
 		return fmt.Errorf("abci: NetworkConfig needs Dir, Genesis and as many RPC as p2p addresses")
+	}
+	if c.BlockInterval < 0 {
+		return fmt.Errorf("abci: negative block interval %v", c.BlockInterval)
 	}
 	return nil
 }
@@ -43,7 +60,7 @@ func GenerateNetwork(cfg NetworkConfig) ([]NodeConfig, error) {
 	ids := make([]string, n)
 	var vals []cmttypes.GenesisValidator
 	for i := range n {
-		homes[i] = filepath.Join(cfg.Dir, fmt.Sprintf("node%d", i))
+		homes[i] = NodeHome(cfg.Dir, i)
 		cmtcfg.EnsureRoot(homes[i])
 		c := cmtcfg.DefaultConfig().SetRoot(homes[i])
 		pv := privval.LoadOrGenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
@@ -69,6 +86,10 @@ func GenerateNetwork(cfg NetworkConfig) ([]NodeConfig, error) {
 	if err := doc.ValidateAndComplete(); err != nil {
 		return nil, fmt.Errorf("abci: genesis: %w", err)
 	}
+	interval := cfg.BlockInterval
+	if interval == 0 {
+		interval = DefaultBlockInterval
+	}
 	out := make([]NodeConfig, n)
 	for i := range n {
 		var peers []string
@@ -82,15 +103,14 @@ func GenerateNetwork(cfg NetworkConfig) ([]NodeConfig, error) {
 		c.P2P.ListenAddress = "tcp://" + cfg.P2PAddrs[i]
 		c.RPC.ListenAddress = "tcp://" + cfg.RPCAddrs[i]
 		c.P2P.PersistentPeers = strings.Join(peers, ",")
-		c.P2P.AllowDuplicateIP = true
-		c.P2P.AddrBookStrict = false
-		c.P2P.PexReactor = false
-		c.Consensus.TimeoutCommit = DefaultBlockInterval
+		tune(c, interval)
+		c.LogLevel = cmp.Or(cfg.LogLevel, DefaultNetworkLogLevel)
 		if err := doc.SaveAs(c.GenesisFile()); err != nil {
 			return nil, err
 		}
 		cmtcfg.WriteConfigFile(filepath.Join(homes[i], "config", "config.toml"), c)
-		out[i] = NodeConfig{Home: homes[i], RPCListen: c.RPC.ListenAddress, P2PListen: c.P2P.ListenAddress, PersistentPeers: c.P2P.PersistentPeers}
+		out[i] = NodeConfig{Home: homes[i], RPCListen: c.RPC.ListenAddress, P2PListen: c.P2P.ListenAddress,
+			PersistentPeers: c.P2P.PersistentPeers, BlockInterval: interval}
 	}
 	return out, nil
 }

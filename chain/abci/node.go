@@ -12,6 +12,7 @@ import (
 
 	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -19,6 +20,7 @@ import (
 	"github.com/cometbft/cometbft/proxy"
 	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/spf13/viper"
 	"github.com/walrus-go/walrus/chain"
 )
 
@@ -65,29 +67,45 @@ type Node struct {
 	dbs  *dbTracker
 }
 
-// dbTracker remembers CometBFT's databases: the node does not close all of
-// them (the tx index) when it stops, and a restart in the same process needs
-// their file locks.
+// dbTracker owns CometBFT's databases. The node does not close all of them
+// when it stops (the tx index), and a restart in the same process needs
+// their file locks; and the consensus reactor's per-peer routines may still
+// read the block store for a moment after Stop returns (a CometBFT race that
+// panics with "leveldb: closed"). So the node gets databases whose Close does
+// nothing, and closeAll closes them after a grace period.
 type dbTracker struct {
 	mu  sync.Mutex
 	dbs []dbm.DB
 }
 
+// dbCloseGrace is how long closeAll lets stopped routines finish.
+const dbCloseGrace = 250 * time.Millisecond
+
+// ownedDB is a database the node may not close.
+type ownedDB struct{ dbm.DB }
+
+func (ownedDB) Close() error { return nil }
+
 func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	db, err := cmtcfg.DefaultDBProvider(ctx)
-	if err == nil {
-		t.mu.Lock()
-		t.dbs = append(t.dbs, db)
-		t.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	return db, err
+	t.mu.Lock()
+	t.dbs = append(t.dbs, db)
+	t.mu.Unlock()
+	return ownedDB{db}, nil
 }
 
 func (t *dbTracker) closeAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(t.dbs) == 0 {
+		return
+	}
+	time.Sleep(dbCloseGrace)
 	for _, db := range t.dbs {
-		db.Close() // may already be closed by the node
+		db.Close()
 	}
 	t.dbs = nil
 }
@@ -109,16 +127,58 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		c.P2P.ListenAddress = "tcp://127.0.0.1:0"
 	}
 	c.P2P.PersistentPeers = cfg.PersistentPeers
-	c.P2P.AllowDuplicateIP = true
-	c.P2P.AddrBookStrict = false
-	c.P2P.PexReactor = false // peers are configured; no address book to save
 	interval := cfg.BlockInterval
 	if interval == 0 {
 		interval = DefaultBlockInterval
 	}
+	tune(c, interval)
+	return start(c, cfg.Genesis, cfg.Logger)
+}
+
+// tune sets what every node of this project runs with: configured peers
+// only (no PEX address book), loopback-friendly p2p, the block interval as
+// CometBFT's commit timeout, a short propose timeout, no Prometheus.
+func tune(c *cmtcfg.Config, interval time.Duration) {
+	c.P2P.AllowDuplicateIP = true
+	c.P2P.AddrBookStrict = false
+	c.P2P.PexReactor = false
 	c.Consensus.TimeoutCommit = interval
 	c.Consensus.TimeoutPropose = time.Second
 	c.Instrumentation.Prometheus = false
+}
+
+// LoadConfig reads a CometBFT home directory's config/config.toml the way
+// CometBFT's own command does: the file's values over DefaultConfig, paths
+// relative to home, then ValidateBasic.
+func LoadConfig(home string) (*cmtcfg.Config, error) {
+	path := filepath.Join(home, "config", "config.toml")
+	v := viper.New()
+	v.SetConfigFile(path)
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("abci: read %s: %w", path, err)
+	}
+	c := cmtcfg.DefaultConfig()
+	if err := v.Unmarshal(c); err != nil {
+		return nil, fmt.Errorf("abci: parse %s: %w", path, err)
+	}
+	c.SetRoot(home)
+	if err := c.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("abci: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// StartHome starts a node from a CometBFT config (see LoadConfig) whose home
+// already holds the genesis and keys (see GenerateNetwork). The application
+// state lives in home/app.
+func StartHome(c *cmtcfg.Config, logger *slog.Logger) (*Node, error) {
+	if _, err := os.Stat(c.GenesisFile()); err != nil {
+		return nil, fmt.Errorf("abci: genesis: %w", err)
+	}
+	return start(c, nil, logger)
+}
+
+func start(c *cmtcfg.Config, genesis *chain.Genesis, log *slog.Logger) (*Node, error) {
 	if err := c.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("abci: CometBFT config: %w", err)
 	}
@@ -128,14 +188,14 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		return nil, fmt.Errorf("abci: node key: %w", err)
 	}
 	if _, err := os.Stat(c.GenesisFile()); errors.Is(err, os.ErrNotExist) {
-		if cfg.Genesis == nil {
+		if genesis == nil {
 			return nil, errors.New("abci: no genesis in home and none configured")
 		}
-		if err := writeGenesis(c.GenesisFile(), cfg.Genesis, pv); err != nil {
+		if err := writeGenesis(c.GenesisFile(), genesis, pv); err != nil {
 			return nil, err
 		}
 	}
-	db, err := OpenDB(filepath.Join(cfg.Home, "app"))
+	db, err := OpenDB(filepath.Join(c.RootDir, "app"))
 	if err != nil {
 		return nil, err
 	}
@@ -144,14 +204,19 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
-	app, err := NewApp(AppConfig{DB: db, Machine: m, Logger: cfg.Logger})
+	app, err := NewApp(AppConfig{DB: db, Machine: m, Logger: log})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	logger := cmtlog.NewNopLogger()
-	if cfg.Logger != nil {
-		logger = slogAdapter{cfg.Logger}
+	if log != nil {
+		// config.toml's log_level ("info", "*:error,consensus:info", ...)
+		// filters CometBFT's modules, as in CometBFT's own command.
+		if logger, err = cmtflags.ParseLogLevel(c.LogLevel, slogAdapter{log}, cmtcfg.DefaultLogLevel); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("abci: log_level: %w", err)
+		}
 	}
 	dbs := &dbTracker{}
 	n, err := cmtnode.NewNode(c, pv, nodeKey, proxy.NewLocalClientCreator(app),
@@ -195,6 +260,10 @@ func writeGenesis(path string, g *chain.Genesis, pv *privval.FilePV) error {
 
 // Client returns an in-process RPC client of the node.
 func (n *Node) Client() *rpclocal.Local { return rpclocal.New(n.node) }
+
+// Done is closed when the node stops, by Close or on its own (a fatal
+// consensus error).
+func (n *Node) Done() <-chan struct{} { return n.node.Quit() }
 
 // App returns the application.
 func (n *Node) App() *App { return n.app }
