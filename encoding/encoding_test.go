@@ -23,6 +23,11 @@ func sizesFor(p Params, short bool) []int {
 	if !short {
 		sizes = append(sizes, 3<<20)
 	}
+	// Small networks cannot hold the largest sizes: use their maximum
+	// instead (an exact fit, which fills every symbol).
+	for i, s := range sizes {
+		sizes[i] = min(s, int(p.MaxBlobSize()))
+	}
 	return sizes
 }
 
@@ -357,6 +362,10 @@ func TestParams(t *testing.T) {
 	}
 	if _, err := p.SymbolSize(p.MaxBlobSize() + 1); !errors.Is(err, ErrDataTooLarge) {
 		t.Errorf("oversized blob: %v", err)
+	}
+	p4, _ := NewParams(4)
+	if _, err := Encode(make([]byte, p4.MaxBlobSize()+1), 4); !errors.Is(err, ErrDataTooLarge) {
+		t.Errorf("encoding one byte over the maximum: %v", err)
 	}
 	if ss, _ := p.SymbolSize(0); ss != 2 {
 		t.Errorf("empty blob symbol size %d", ss)
