@@ -67,14 +67,21 @@ func (a *axisEncoder) expand(t SliverType, data []byte, ss int) []byte {
 	return out
 }
 
-// parallel runs task(w, i) for i in [0, count) on up to GOMAXPROCS workers,
-// each with its own state made by newState.
-func parallel[S any](count int, newState func() S, task func(state S, i int)) {
-	workers := min(runtime.GOMAXPROCS(0), count)
-	if workers <= 1 {
-		st := newState()
+// workerStates returns one state per worker (GOMAXPROCS, at most count).
+func workerStates[S any](count int, newState func() S) []S {
+	states := make([]S, max(1, min(runtime.GOMAXPROCS(0), count)))
+	for i := range states {
+		states[i] = newState()
+	}
+	return states
+}
+
+// parallel runs task(state, i) for i in [0, count), one goroutine per state,
+// each goroutine always with the same state.
+func parallel[S any](states []S, count int, task func(state S, i int)) {
+	if len(states) == 1 || count <= 1 {
 		for i := 0; i < count; i++ {
-			task(st, i)
+			task(states[0], i)
 		}
 		return
 	}
@@ -83,11 +90,10 @@ func parallel[S any](count int, newState func() S, task func(state S, i int)) {
 		mu   sync.Mutex
 		next int
 	)
-	for w := 0; w < workers; w++ {
+	for _, st := range states {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := newState()
 			for {
 				mu.Lock()
 				i := next

@@ -151,10 +151,11 @@ func (x *Expander) decodeStripes(t SliverType, slots [][]byte, received []bool, 
 	width := max(1, batchBytes/ss) * ss
 	stripes := batches(0, size, width)
 	k := len(received)
-	parallel(len(stripes), func() *Expander {
+	states := workerStates(len(stripes), func() *Expander {
 		w, _ := NewExpander(x.p.N)
 		return w
-	}, func(w *Expander, b int) {
+	})
+	parallel(states, len(stripes), func(w *Expander, b int) {
 		lo, hi := stripes[b][0], stripes[b][1]
 		part := make([][]byte, x.p.N)
 		for i, s := range slots {

@@ -65,6 +65,8 @@ func Encode(blob []byte, n int) (*EncodedBlob, error) {
 	st.rowRoot = make([]merkle.Node, n)
 	st.colRoot = make([]merkle.Node, n)
 
+	// One set of workers (and their scratch) serves every stage.
+	st.workers = workerStates(st.n, st.newWorker)
 	st.transposeSource()
 	st.encodeSourceRows()
 	st.encodeColumns()
@@ -93,6 +95,7 @@ type encodeState struct {
 	P, S      int
 	primary   []byte
 	secondary []byte
+	workers   []*worker
 	rowRoot   []merkle.Node // root of expanded row i
 	colRoot   []merkle.Node // root of expanded column j
 }
@@ -138,7 +141,7 @@ func (w *worker) slices(dst [][]byte, buf []byte, count, size int) [][]byte {
 // root hashes the n cells gathered in w.cells and returns their Merkle root.
 func (w *worker) root() merkle.Node {
 	w.hasher.Leaves(w.leaves, w.cells)
-	return merkle.Root(w.leaves)
+	return merkle.RootInPlace(w.leaves)
 }
 
 func (w *worker) buffer(size int) []byte {
@@ -161,7 +164,7 @@ func (st *encodeState) batchCells() int { return max(1, batchBytes/st.ss) }
 
 // transposeSource fills the first S secondary slivers (columns of the blob).
 func (st *encodeState) transposeSource() {
-	parallel(st.S, func() struct{} { return struct{}{} }, func(_ struct{}, c int) {
+	parallel(st.workers, st.S, func(_ *worker, c int) {
 		for r := 0; r < st.P; r++ {
 			copy(st.cellOfCol(c, r), st.cellOfRow(r, c))
 		}
@@ -173,7 +176,7 @@ func (st *encodeState) transposeSource() {
 // of rows is one wide symbol per column, which is a slice of that column.
 func (st *encodeState) encodeSourceRows() {
 	bs := batches(0, st.P, st.batchCells())
-	parallel(len(bs), st.newWorker, func(w *worker, b int) {
+	parallel(st.workers, len(bs), func(w *worker, b int) {
 		r0, r1 := bs[b][0], bs[b][1]
 		lo, hi := r0*st.ss, r1*st.ss
 		w.src = w.src[:0]
@@ -205,7 +208,7 @@ func (st *encodeState) encodeColumns() {
 	bc := st.batchCells()
 	bs := append(batches(0, st.S, bc), batches(st.S, st.n, bc)...)
 	nrep := st.n - st.P
-	parallel(len(bs), st.newWorker, func(w *worker, b int) {
+	parallel(st.workers, len(bs), func(w *worker, b int) {
 		j0, j1 := bs[b][0], bs[b][1]
 		width := (j1 - j0) * st.ss
 		lo, hi := j0*st.ss, j1*st.ss
@@ -247,7 +250,7 @@ func (st *encodeState) encodeColumns() {
 func (st *encodeState) hashRepairRows() {
 	bs := batches(st.P, st.n, st.batchCells())
 	nrep := st.n - st.S
-	parallel(len(bs), st.newWorker, func(w *worker, b int) {
+	parallel(st.workers, len(bs), func(w *worker, b int) {
 		r0, r1 := bs[b][0], bs[b][1]
 		width := (r1 - r0) * st.ss
 		buf := w.buffer((st.S + nrep) * width)

@@ -134,7 +134,7 @@ func (x *Expander) SliverRoot(s *Sliver) merkle.Node {
 	ss := int(s.SymbolSize)
 	expanded := x.axes.expand(s.Type, s.Data, ss)
 	x.hasher.Leaves(x.leaves, x.cellsOf(expanded, ss))
-	return merkle.Root(x.leaves)
+	return merkle.RootInPlace(x.leaves)
 }
 
 // VerifySliver checks a sliver's index, size and contents against the

@@ -136,6 +136,21 @@ func Root(leaves []Node) Node {
 	return cur[0]
 }
 
+// RootInPlace returns the same root as Root without allocating: it uses
+// leaves as scratch space, so their values are lost.
+func RootInPlace(leaves []Node) Node {
+	if len(leaves) == 0 {
+		return Empty
+	}
+	cur := leaves
+	for len(cur) > 1 {
+		next := leaves[:(len(cur)+1)/2]
+		parents(next, cur)
+		cur = next
+	}
+	return cur[0]
+}
+
 // Tree is a complete tree that can produce proofs.
 type Tree struct {
 	levels [][]Node // levels[0] are the leaf hashes, the last level is the root

@@ -60,6 +60,16 @@ func TestRootAndProofs(t *testing.T) {
 	}
 }
 
+func TestRootInPlace(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 70, 333, 1000} {
+		ls := leaves(n)
+		want := Root(ls)
+		if got := RootInPlace(append([]Node(nil), ls...)); got != want {
+			t.Fatalf("n=%d: RootInPlace differs from Root", n)
+		}
+	}
+}
+
 func TestHasherMatchesLeafHash(t *testing.T) {
 	var h Hasher
 	for _, d := range [][]byte{nil, {1}, make([]byte, 300)} {
