@@ -1,9 +1,11 @@
 package chain
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/encoding"
@@ -163,4 +165,42 @@ func TestProtocolPossession(t *testing.T) {
 	}
 	e.ok(bob, &MsgRegisterCandidate{Name: "p", NetworkAddress: "h:3", PublicKey: sk.PublicKey().Bytes(),
 		NetworkPublicKey: []byte{1}, ProofOfPossession: sig.Bytes(), StoragePrice: 1, WritePrice: 1, Capacity: 1})
+}
+
+// TestCertificateCache: a certificate verified once (in CheckTx) is not
+// verified again, but only byte-identical certificates under a
+// byte-identical committee of the current epoch benefit.
+func TestCertificateCache(t *testing.T) {
+	e := newEnv(t)
+	size := uint64(100)
+	r := e.ok(alice, &MsgReserveSpace{Size: encodedSize(t, size), EpochsAhead: 3})
+	id, root := testBlob(5, size)
+	r = e.ok(alice, &MsgRegisterBlob{Storage: created(r, 0), BlobID: id, RootHash: root, Size: size, EncodingType: 1})
+	obj := created(r, 0)
+	msg := CertifyMessage(e.sys().Epoch, id, false, ObjectID{})
+	good := e.cert(msg, e.allSigners()...)
+
+	b, err := e.m.BeginBlock(e.store, e.height, e.now.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := b.CheckTx(e.signTx(alice, &MsgCertifyBlob{Blob: obj, Cert: good})); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	entry := e.m.committees.entries[0]
+	if len(e.m.committees.entries) != 1 || len(entry.verified) != 1 {
+		t.Fatalf("cache: %d committees, %d certificates", len(e.m.committees.entries), len(entry.verified))
+	}
+	// Same message and signers, another signature: verified, and rejected.
+	bad := good
+	bad.Signature = e.cert(CertifyMessage(e.sys().Epoch, id, true, obj), e.allSigners()...).Signature
+	e.fail(ErrCertificate, alice, &MsgCertifyBlob{Blob: obj, Cert: bad})
+	// A trailing zero byte in the bitmap is another certificate.
+	long := good
+	long.SignersBitmap = append(bytes.Clone(good.SignersBitmap), 0)
+	e.fail(ErrCertificate, alice, &MsgCertifyBlob{Blob: obj, Cert: long})
+	if len(entry.verified) != 1 {
+		t.Fatalf("%d certificates cached", len(entry.verified))
+	}
+	e.ok(alice, &MsgCertifyBlob{Blob: obj, Cert: good})
 }

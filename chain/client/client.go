@@ -95,13 +95,30 @@ type Inclusion struct {
 // it. A transaction refused by CheckTx returns ErrRejected; one included but
 // failed returns ErrFailed (both wrap the chain error's sentinel when known).
 func (c *Client) Submit(ctx context.Context, raw []byte) (*Inclusion, error) {
+	if err := c.Broadcast(ctx, raw); err != nil {
+		return nil, err
+	}
+	return c.WaitIncluded(ctx, raw)
+}
+
+// Broadcast submits an encoded transaction to the mempool without waiting
+// for a block: it returns once CheckTx accepted it (or ErrRejected). A
+// sender may broadcast its next transactions (next sequence numbers) right
+// away, and wait for the last one with WaitIncluded.
+func (c *Client) Broadcast(ctx context.Context, raw []byte) error {
 	res, err := c.rpc.BroadcastTxSync(ctx, raw)
 	if err != nil {
-		return nil, fmt.Errorf("client: broadcast: %w", err)
+		return fmt.Errorf("client: broadcast: %w", err)
 	}
 	if res.Code != abci.CodeOK {
-		return nil, codeError(ErrRejected, res.Code, res.Log)
+		return codeError(ErrRejected, res.Code, res.Log)
 	}
+	return nil
+}
+
+// WaitIncluded waits until a block includes a broadcast transaction; a
+// failed transaction returns ErrFailed with its inclusion.
+func (c *Client) WaitIncluded(ctx context.Context, raw []byte) (*Inclusion, error) {
 	hash := cmttypes.Tx(raw).Hash()
 	for {
 		r, err := c.rpc.Tx(ctx, hash, false)
