@@ -1,0 +1,136 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/chain/client"
+	"github.com/walrus-go/walrus/crypto/bls"
+	"github.com/walrus-go/walrus/storage"
+)
+
+// Chain is what the node needs from the chain: the committee and the event
+// stream. *client.Client implements it.
+type Chain interface {
+	Committee(ctx context.Context, which string) (*chain.Committee, error)
+	Follow(ctx context.Context, cursor chain.EventID, fn func(client.EventRecord) error) error
+}
+
+// Defaults.
+const (
+	DefaultListenAddress         = "0.0.0.0:9185"
+	DefaultMaxConcurrentRequests = 256
+	DefaultMaxConcurrentRecovery = 16
+	DefaultBodyHeadroom          = 4 << 10
+	DefaultMaxHeaderBytes        = 64 << 10
+	DefaultReadHeaderTimeout     = 10 * time.Second
+	DefaultReadTimeout           = 2 * time.Minute
+	DefaultWriteTimeout          = 2 * time.Minute
+	DefaultIdleTimeout           = 2 * time.Minute
+	DefaultCommitteeRefresh      = 5 * time.Second
+	DefaultMaxRegistrationWait   = 10 * time.Second
+	DefaultRetryInterval         = time.Second
+)
+
+// ErrConfig reports an invalid configuration.
+var ErrConfig = errors.New("node: invalid config")
+
+// Config configures a storage node.
+type Config struct {
+	// ListenAddress is the REST API's address (DefaultListenAddress if
+	// empty; tests use "127.0.0.1:0").
+	ListenAddress string
+	// DataDir holds the node's pebble store. Required.
+	DataDir string
+	// StoreOptions are passed to storage.Open.
+	StoreOptions storage.Options
+	// ProtocolKey is the node's BLS key; the node finds itself in the
+	// committee by its public key. Required.
+	ProtocolKey *bls.SecretKey
+	// Chain is the chain client. Required.
+	Chain Chain
+	// Logger receives the node's log; nil discards it.
+	Logger *slog.Logger
+
+	// MaxConcurrentRequests bounds the requests handled at once; more are
+	// refused with 503.
+	MaxConcurrentRequests int
+	// MaxConcurrentRecovery bounds the recovery-symbol and inconsistency-
+	// proof requests (CPU-bound) handled at once; more are refused with 503.
+	MaxConcurrentRecovery int
+	// MaxSliverSize caps the sliver size the node accepts; 0 means the
+	// largest sliver the shard count allows (max symbol size × symbols).
+	MaxSliverSize int64
+	// BodyHeadroom is added to exact body sizes (BCS framing).
+	BodyHeadroom int64
+	// MaxHeaderBytes bounds request headers (and so URLs).
+	MaxHeaderBytes int
+	// HTTP server timeouts.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// CommitteeRefresh is how often the committee is re-read (besides on
+	// epoch events).
+	CommitteeRefresh time.Duration
+	// MaxRegistrationWait caps a confirmation request's wait_millis.
+	MaxRegistrationWait time.Duration
+	// RetryInterval is the pause before retrying a failed chain call.
+	RetryInterval time.Duration
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	set := func(p *time.Duration, d time.Duration) {
+		if *p == 0 {
+			*p = d
+		}
+	}
+	if c.ListenAddress == "" {
+		c.ListenAddress = DefaultListenAddress
+	}
+	if c.MaxConcurrentRequests == 0 {
+		c.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if c.MaxConcurrentRecovery == 0 {
+		c.MaxConcurrentRecovery = DefaultMaxConcurrentRecovery
+	}
+	if c.BodyHeadroom == 0 {
+		c.BodyHeadroom = DefaultBodyHeadroom
+	}
+	if c.MaxHeaderBytes == 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	set(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	set(&c.ReadTimeout, DefaultReadTimeout)
+	set(&c.WriteTimeout, DefaultWriteTimeout)
+	set(&c.IdleTimeout, DefaultIdleTimeout)
+	set(&c.CommitteeRefresh, DefaultCommitteeRefresh)
+	set(&c.MaxRegistrationWait, DefaultMaxRegistrationWait)
+	set(&c.RetryInterval, DefaultRetryInterval)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate checks a config (after WithDefaults).
+func (c *Config) Validate() error {
+	switch {
+	case c.DataDir == "":
+		return fmt.Errorf("%w: DataDir is required", ErrConfig)
+	case c.ProtocolKey == nil:
+		return fmt.Errorf("%w: ProtocolKey is required", ErrConfig)
+	case c.Chain == nil:
+		return fmt.Errorf("%w: Chain is required", ErrConfig)
+	case c.MaxConcurrentRequests < 1 || c.MaxConcurrentRecovery < 1:
+		return fmt.Errorf("%w: concurrency limits must be positive", ErrConfig)
+	case c.MaxSliverSize < 0 || c.BodyHeadroom < 0 || c.MaxHeaderBytes < 1:
+		return fmt.Errorf("%w: negative size limit", ErrConfig)
+	case c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 ||
+		c.CommitteeRefresh <= 0 || c.MaxRegistrationWait < 0 || c.RetryInterval <= 0:
+		return fmt.Errorf("%w: invalid duration", ErrConfig)
+	}
+	return c.StoreOptions.WithDefaults().Validate()
+}

@@ -1,0 +1,249 @@
+// Package node is the Walrus storage node service: the REST API of §4.2
+// (metadata and sliver uploads verified against the blob ID, reads, storage
+// confirmations, recovery symbols, inconsistency proofs, blob status,
+// health) over a storage.Store, and an event follower that applies the
+// chain's blob events to the store with the event cursor, and tracks the
+// epoch and the node's shards from the committee.
+//
+// Lifecycle: New opens the store and binds the listener, Run serves and
+// follows the chain until its context ends, Close releases the store.
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/crypto/bls"
+	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/storage"
+)
+
+// Node is a storage node.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *storage.Store
+	ln      net.Listener
+	srv     *http.Server
+	pk      *bls.PublicKey
+	started time.Time
+
+	sem    chan struct{} // all requests
+	recSem chan struct{} // recovery and proofs
+
+	view   atomic.Pointer[view]
+	viewMu sync.Mutex // serializes refreshes
+
+	expMu     sync.Mutex
+	expanders map[int]*sync.Pool
+
+	eventsApplied atomic.Uint64
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// view is the node's snapshot of the current committee.
+type view struct {
+	epoch   uint32
+	nShards int
+	params  encoding.Params
+	member  bool
+	owned   []uint16 // sorted
+}
+
+func (v *view) owns(shard int) bool {
+	_, ok := slices.BinarySearch(v.owned, uint16(shard))
+	return ok
+}
+
+// New opens the node's store and binds its listener.
+func New(cfg Config) (*Node, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := storage.Open(cfg.DataDir, cfg.StoreOptions)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddress)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("node: listen: %w", err)
+	}
+	n := &Node{
+		cfg: cfg, log: cfg.Logger, store: st, ln: ln, pk: cfg.ProtocolKey.PublicKey(), started: time.Now(),
+		sem: make(chan struct{}, cfg.MaxConcurrentRequests), recSem: make(chan struct{}, cfg.MaxConcurrentRecovery),
+		expanders: map[int]*sync.Pool{},
+	}
+	n.srv = &http.Server{
+		Handler:           n.routes(),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+	}
+	return n, nil
+}
+
+// Addr returns the address the REST API listens on.
+func (n *Node) Addr() net.Addr { return n.ln.Addr() }
+
+// URL returns the REST API's base URL.
+func (n *Node) URL() string { return "http://" + n.ln.Addr().String() }
+
+// Store returns the node's store (for tests and tools in the same process).
+func (n *Node) Store() *storage.Store { return n.store }
+
+// Run serves the API and follows the chain until ctx ends. It returns nil
+// when ctx ends, or the server's error.
+func (n *Node) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- n.srv.Serve(n.ln) }()
+
+	var wg sync.WaitGroup
+	wg.Go(func() { n.refreshLoop(ctx) })
+	wg.Go(func() { n.followLoop(ctx) })
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("node: serve: %w", err)
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if serr := n.srv.Shutdown(sctx); serr != nil {
+		n.srv.Close()
+	}
+	scancel()
+	wg.Wait()
+	return err
+}
+
+// Close closes the listener and the store. Call it after Run returned.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.srv.Close()
+		n.ln.Close()
+		n.closeErr = n.store.Close()
+	})
+	return n.closeErr
+}
+
+func (n *Node) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// refreshLoop reads the committee at start (retrying) and then every
+// CommitteeRefresh.
+func (n *Node) refreshLoop(ctx context.Context) {
+	for {
+		d := n.cfg.CommitteeRefresh
+		if err := n.refreshView(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			n.log.Warn("reading committee", "err", err)
+			d = n.cfg.RetryInterval
+		}
+		if !n.sleep(ctx, d) {
+			return
+		}
+	}
+}
+
+// refreshView reads the current committee and updates the node's view and
+// the status of its shards.
+func (n *Node) refreshView(ctx context.Context) error {
+	n.viewMu.Lock()
+	defer n.viewMu.Unlock()
+	c, err := n.cfg.Chain.Committee(ctx, chain.CommitteeCurrent)
+	if err != nil {
+		return err
+	}
+	params, err := encoding.NewParams(int(c.NShards))
+	if err != nil {
+		return fmt.Errorf("committee of epoch %d: %w", c.Epoch, err)
+	}
+	v := &view{epoch: c.Epoch, nShards: int(c.NShards), params: params}
+	pkb := n.pk.Bytes()
+	for _, m := range c.Members {
+		if m.PublicKey == pkb {
+			v.member = true
+			v.owned = slices.Clone(m.Shards)
+			slices.Sort(v.owned)
+		}
+	}
+	old := n.view.Load()
+	if old != nil && old.epoch == v.epoch && slices.Equal(old.owned, v.owned) {
+		return nil
+	}
+	mode := storage.NodeStandby
+	if v.member {
+		mode = storage.NodeActive
+	}
+	if err := n.store.SetNodeStatus(storage.NodeStatus{Mode: mode, Epoch: v.epoch}); err != nil {
+		return err
+	}
+	shards, err := n.store.Shards()
+	if err != nil {
+		return err
+	}
+	for _, s := range v.owned {
+		// Shards move between nodes only with shard sync, which is not
+		// implemented yet: a newly owned shard is taken as ready.
+		if st, ok := shards[s]; !ok || st != storage.ShardReady {
+			if err := n.store.SetShardStatus(s, storage.ShardReady); err != nil {
+				return err
+			}
+		}
+	}
+	for s, st := range shards {
+		if !v.owns(int(s)) && st != storage.ShardReadOnly {
+			if err := n.store.SetShardStatus(s, storage.ShardReadOnly); err != nil {
+				return err
+			}
+		}
+	}
+	n.view.Store(v)
+	n.log.Info("committee", "epoch", v.epoch, "member", v.member, "shards", len(v.owned))
+	return nil
+}
+
+// expander borrows an Expander for n shards; call put to return it.
+func (n *Node) expander(nShards int) (x *encoding.Expander, put func(), err error) {
+	n.expMu.Lock()
+	p := n.expanders[nShards]
+	if p == nil {
+		p = &sync.Pool{}
+		n.expanders[nShards] = p
+	}
+	n.expMu.Unlock()
+	if v := p.Get(); v != nil {
+		x = v.(*encoding.Expander)
+	} else if x, err = encoding.NewExpander(nShards); err != nil {
+		return nil, nil, err
+	}
+	return x, func() { p.Put(x) }, nil
+}

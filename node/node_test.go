@@ -1,0 +1,411 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/nodeapi"
+	"github.com/walrus-go/walrus/protocol"
+)
+
+func randomBlob(seed uint64, n int) []byte {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
+func encode(t *testing.T, seed uint64, size int) (*encoding.EncodedBlob, []byte) {
+	t.Helper()
+	blob := randomBlob(seed, size)
+	enc, err := encoding.Encode(blob, testShards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc, blob
+}
+
+// TestStoreAndRead is the write and read paths of a permanent blob through
+// four nodes and the chain, then a node restart.
+func TestStoreAndRead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test")
+	}
+	tn := newTestNet(t)
+	ctx := tn.ctx
+	enc, blob := encode(t, 1, 100_000)
+	id := enc.Metadata.BlobID
+
+	tn.register(enc.Metadata, false)
+	tn.waitStatus(id, isKind(nodeapi.StatusPermanent))
+	tn.upload(enc)
+
+	// Uploading again is acknowledged as already stored.
+	if r, err := tn.nodes[0].api.PutMetadata(ctx, enc.Metadata); err != nil || r != nodeapi.PutAlreadyStored {
+		t.Fatalf("second metadata put: %v %v", r, err)
+	}
+	pair := enc.PairForShard(0)
+	if r, err := tn.nodes[tn.owner(0)].api.PutSliver(ctx, id, uint16(pair.PairIndex()), &pair.Primary); err != nil || r != nodeapi.PutAlreadyStored {
+		t.Fatalf("second sliver put: %v %v", r, err)
+	}
+
+	// Confirmations from every node make a certificate the chain accepts.
+	sys, err := tn.c.System(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := (&protocol.StorageConfirmation{Epoch: sys.Epoch, BlobID: id}).Marshal()
+	cert := tn.certificate(msg, func(c *nodeapi.Client) (*protocol.SignedMessage, error) { return c.PermanentConfirmation(ctx, id) })
+	objs, err := tn.c.BlobObjects(ctx, id)
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("blob objects: %v %v", objs, err)
+	}
+	if _, err := tn.c.Send(ctx, tn.user, &chain.MsgCertifyBlob{Blob: objs[0].ID(), Cert: cert}); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitStatus(id, func(s nodeapi.BlobStatus) bool { return s.Kind == nodeapi.StatusPermanent && s.IsCertified })
+	st, _ := tn.nodes[0].api.BlobStatus(ctx, id)
+	if st.EndEpoch != chain.GenesisEpoch+2 || st.InitialCertifiedEpoch == nil || *st.InitialCertifiedEpoch != chain.GenesisEpoch {
+		t.Fatalf("status %+v", st)
+	}
+
+	// Read back: metadata from any node, every primary sliver from its
+	// owner; decode.
+	md, err := tn.nodes[3].api.GetMetadata(ctx, id, testShards)
+	if err != nil || md.BlobID != id {
+		t.Fatalf("get metadata: %v", err)
+	}
+	x, _ := encoding.NewExpander(testShards)
+	var prim []encoding.Sliver
+	for s := range testShards {
+		p := enc.PairForShard(s)
+		rn := tn.nodes[tn.owner(s)]
+		for _, want := range []encoding.Sliver{p.Primary, p.Secondary} {
+			got, err := rn.api.GetSliver(ctx, id, uint16(p.PairIndex()), want.Type)
+			if err != nil {
+				t.Fatalf("get sliver: %v", err)
+			}
+			if !bytes.Equal(got.Data, want.Data) || got.Index != want.Index {
+				t.Fatalf("shard %d %s sliver differs", s, want.Type)
+			}
+			if err := x.VerifySliver(md, got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Type == encoding.Primary {
+				prim = append(prim, *got)
+			}
+		}
+		if st, err := rn.api.SliverStatus(ctx, id, uint16(p.PairIndex()), encoding.Secondary); err != nil || st != nodeapi.Stored {
+			t.Fatalf("sliver status %v %v", st, err)
+		}
+	}
+	got, err := x.DecodeBlob(md, prim[:x.Params().Primary()], encoding.CheckStrict)
+	if err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("decode: %v", err)
+	}
+
+	// Recovery: primary sliver 4 from the nodes' symbols (target query),
+	// and one symbol by ID.
+	var syms []encoding.RecoverySymbol
+	for _, rn := range tn.nodes {
+		gs, err := rn.api.RecoverySymbols(ctx, id, &nodeapi.RecoveryQuery{HasTarget: true, TargetSliver: 4, TargetType: encoding.Primary})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			if g.TargetType != encoding.Primary || g.TargetIndex != 4 {
+				t.Fatalf("symbol for %s %d", g.TargetType, g.TargetIndex)
+			}
+			syms = append(syms, g.Symbol)
+		}
+	}
+	if len(syms) != testShards {
+		t.Fatalf("%d symbols, want one per secondary sliver", len(syms))
+	}
+	rec, proof, err := x.RecoverSliver(md, encoding.Primary, 4, syms)
+	if err != nil || proof != nil || !bytes.Equal(rec.Data, enc.PrimarySliver(4).Data) {
+		t.Fatalf("recover: %v", err)
+	}
+	sid := encoding.SymbolID{Primary: 2, Secondary: 5}
+	owner := tn.owner(x.Params().PairToShard(id, 2))
+	gs, err := tn.nodes[owner].api.RecoverySymbols(ctx, id, &nodeapi.RecoveryQuery{IDs: []encoding.SymbolID{sid}})
+	if err != nil || len(gs) != 1 || gs[0].ID() != sid {
+		t.Fatalf("symbol by ID: %v %v", gs, err)
+	}
+	if err := encoding.VerifyRecoverySymbol(md, gs[0].TargetType, int(gs[0].TargetIndex), &gs[0].Symbol); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restart a node: its data and blob info stay, and its follower resumes
+	// from the stored cursor (it sees events after the restart, none twice).
+	h, err := tn.nodes[2].api.Health(ctx, true)
+	if err != nil || h.ShardDetail == nil || len(h.ShardDetail.Owned) != h.ShardSummary.Owned || h.ShardSummary.OwnedShardStatus.Ready != h.ShardSummary.Owned {
+		t.Fatalf("health %+v %v", h, err)
+	}
+	before, _, _ := tn.nodes[2].n.Store().Cursor()
+	tn.stopNode(2)
+	enc2, _ := encode(t, 2, 5000)
+	tn.register(enc2.Metadata, false) // while node 2 is down
+	tn.startNode(2)
+	tn.waitStatus(enc2.Metadata.BlobID, isKind(nodeapi.StatusPermanent))
+	after, _, _ := tn.nodes[2].n.Store().Cursor()
+	if !before.Less(after) {
+		t.Fatalf("cursor %v -> %v", before, after)
+	}
+	info, err := tn.nodes[2].n.Store().BlobInfo(id)
+	if err != nil || info.PermanentRegistered.Count != 1 || info.PermanentCertified.Count != 1 {
+		t.Fatalf("info after restart %+v %v", info, err)
+	}
+	for s := range testShards {
+		if tn.owner(s) != 2 {
+			continue
+		}
+		p := enc.PairForShard(s)
+		got, err := tn.nodes[2].api.GetSliver(ctx, id, uint16(p.PairIndex()), encoding.Secondary)
+		if err != nil || !bytes.Equal(got.Data, p.Secondary.Data) {
+			t.Fatalf("sliver after restart: %v", err)
+		}
+	}
+	if _, err := tn.nodes[2].api.PermanentConfirmation(ctx, id); err != nil {
+		t.Fatalf("confirmation after restart: %v", err)
+	}
+}
+
+// TestDeletableAndRejections covers deletable confirmations and the
+// refusals of bad requests, with their status codes and AIP-193 bodies.
+func TestDeletableAndRejections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test")
+	}
+	tn := newTestNet(t)
+	ctx := tn.ctx
+	enc, _ := encode(t, 3, 20_000)
+	id := enc.Metadata.BlobID
+	other, _ := encode(t, 4, 20_000) // never registered
+
+	// Unregistered blob.
+	wantAPIError(t, "unregistered metadata", func() error { _, err := tn.nodes[0].api.PutMetadata(ctx, other.Metadata); return err }(), nodeapi.ErrNotRegistered)
+	wantAPIError(t, "unknown metadata", func() error {
+		_, err := tn.nodes[0].api.GetMetadata(ctx, other.Metadata.BlobID, testShards)
+		return err
+	}(), nodeapi.ErrNotFound)
+
+	obj := tn.register(enc.Metadata, true)
+	tn.waitStatus(id, isKind(nodeapi.StatusDeletable))
+	n0 := tn.nodes[0].api
+
+	// Slivers before metadata.
+	s0 := tn.owner(0)
+	p0 := enc.PairForShard(0)
+	wantAPIError(t, "sliver before metadata", func() error {
+		_, err := tn.nodes[s0].api.PutSliver(ctx, id, uint16(p0.PairIndex()), &p0.Primary)
+		return err
+	}(), nodeapi.ErrMetadataMissing)
+
+	// Bad metadata: another blob's, and garbage.
+	bad := *enc.Metadata
+	bad.Metadata = other.Metadata.Metadata
+	wantAPIError(t, "wrong metadata", func() error { _, err := n0.PutMetadata(ctx, &bad); return err }(), nodeapi.ErrInvalidMetadata)
+	resp := rawRequest(t, http.MethodPut, tn.nodes[0].n.URL()+nodeapi.MetadataPath(id), []byte{0, 1, 2})
+	checkAIP(t, resp, 400, "INVALID_ARGUMENT", "INVALID_METADATA")
+
+	tn.upload(enc)
+
+	// Wrong shard: a pair sent to a node that does not hold its shard.
+	wrong := (s0 + 1) % 4
+	wantAPIError(t, "wrong shard", func() error {
+		_, err := tn.nodes[wrong].api.PutSliver(ctx, id, uint16(p0.PairIndex()), &p0.Primary)
+		return err
+	}(), nodeapi.ErrShardNotAssigned)
+
+	// Tampered sliver, and a sliver under another pair's index, at the
+	// right node: remove the stored one first so the upload is checked.
+	st := tn.nodes[s0].n.Store()
+	if err := st.DeleteSliver(0, encoding.Primary, id); err != nil {
+		t.Fatal(err)
+	}
+	tampered := p0.Primary
+	tampered.Data = bytes.Clone(tampered.Data)
+	tampered.Data[3] ^= 1
+	wantAPIError(t, "tampered sliver", func() error {
+		_, err := tn.nodes[s0].api.PutSliver(ctx, id, uint16(p0.PairIndex()), &tampered)
+		return err
+	}(), nodeapi.ErrInvalidSliver)
+	otherPair := enc.PrimarySliver((p0.PairIndex() + 1) % testShards)
+	wantAPIError(t, "sliver of another pair", func() error {
+		_, err := tn.nodes[s0].api.PutSliver(ctx, id, uint16(p0.PairIndex()), &otherPair)
+		return err
+	}(), nodeapi.ErrInvalidSliver)
+
+	// The node now misses a sliver: no confirmation.
+	wantAPIError(t, "incomplete", func() error { _, err := tn.nodes[s0].api.DeletableConfirmation(ctx, id, obj); return err }(), nodeapi.ErrNotFullyStored)
+	if _, err := tn.nodes[s0].api.PutSliver(ctx, id, uint16(p0.PairIndex()), &p0.Primary); err != nil {
+		t.Fatal(err)
+	}
+
+	// Oversized body (Content-Length known, and streamed).
+	big := make([]byte, 2<<20)
+	resp = rawRequest(t, http.MethodPut, tn.nodes[s0].n.URL()+nodeapi.SliverPath(id, uint16(p0.PairIndex()), encoding.Primary), big)
+	checkAIP(t, resp, 413, "RESOURCE_EXHAUSTED", "REQUEST_TOO_LARGE")
+	req, _ := http.NewRequest(http.MethodPut, tn.nodes[0].n.URL()+nodeapi.MetadataPath(other.Metadata.BlobID), io.MultiReader(bytes.NewReader(big)))
+	req.ContentLength = -1
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAIP(t, r2, 413, "RESOURCE_EXHAUSTED", "REQUEST_TOO_LARGE")
+
+	// Malformed paths and queries.
+	base := tn.nodes[0].n.URL()
+	for _, c := range []struct {
+		method, path   string
+		code           int
+		status, reason string
+	}{
+		{"GET", "/v1/blobs/not-a-blob-id/metadata", 400, "INVALID_ARGUMENT", "INVALID_BLOB_ID"},
+		{"GET", "/v1/blobs/" + id.String() + "/slivers/x/primary", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
+		{"GET", "/v1/blobs/" + id.String() + "/slivers/01/primary", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
+		{"GET", "/v1/blobs/" + id.String() + "/slivers/1/tertiary", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
+		{"GET", "/v1/blobs/" + id.String() + "/slivers/65535/primary", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
+		{"GET", "/v1/blobs/" + id.String() + "/recoverySymbols?id=1-", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
+		{"GET", "/v1/blobs/" + id.String() + "/recoverySymbols", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
+		{"GET", "/v1/blobs/" + id.String() + "/confirmation/deletable/0x12", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
+		{"GET", "/v1/health?detailed=maybe", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
+		{"GET", "/v1/nothing", 404, "NOT_FOUND", "ROUTE_NOT_FOUND"},
+		{"POST", "/v1/blobs/" + id.String() + "/inconsistencyProof/primary", 400, "INVALID_ARGUMENT", "INVALID_INCONSISTENCY_PROOF"},
+	} {
+		checkAIP(t, rawRequest(t, c.method, base+c.path, nil), c.code, c.status, c.reason)
+	}
+
+	// Deletable confirmations: bound to the live object; another object ID
+	// is refused; a permanent confirmation is refused (no permanent object).
+	msg := (&protocol.StorageConfirmation{Epoch: chain.GenesisEpoch, BlobID: id, Deletable: true, ObjectID: obj}).Marshal()
+	cert := tn.certificate(msg, func(c *nodeapi.Client) (*protocol.SignedMessage, error) { return c.DeletableConfirmation(ctx, id, obj) })
+	wantAPIError(t, "other object", func() error { _, err := n0.DeletableConfirmation(ctx, id, [32]byte{9}); return err }(), nodeapi.ErrObjectNotLive)
+	wantAPIError(t, "permanent of deletable", func() error { _, err := n0.PermanentConfirmation(ctx, id); return err }(), nodeapi.ErrNotRegistered)
+	if _, err := tn.c.Send(ctx, tn.user, &chain.MsgCertifyBlob{Blob: obj, Cert: cert}); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitStatus(id, func(s nodeapi.BlobStatus) bool { return s.Kind == nodeapi.StatusDeletable && s.Counts.Certified == 1 })
+
+	// Deleting the object: the blob is no longer registered; reads refuse.
+	if _, err := tn.c.Send(ctx, tn.user, &chain.MsgDeleteBlob{Blob: obj}); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitStatus(id, isKind(nodeapi.StatusNonexistent))
+	wantAPIError(t, "read deleted", func() error {
+		_, err := tn.nodes[s0].api.GetSliver(ctx, id, uint16(p0.PairIndex()), encoding.Primary)
+		return err
+	}(), nodeapi.ErrNotRegistered)
+}
+
+// TestInvalidBlob stores an inconsistently encoded blob, recovers a sliver
+// from the nodes' symbols to obtain an inconsistency proof, collects the
+// nodes' attestations into an invalid-blob certificate, and checks that
+// the nodes drop the blob once the chain marks it invalid.
+func TestInvalidBlob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test")
+	}
+	tn := newTestNet(t)
+	ctx := tn.ctx
+	enc, _ := encode(t, 5, 30_000)
+	const row = 1
+	x, _ := encoding.NewExpander(testShards)
+	s := enc.PrimarySliver(row)
+	copy(s.Data, randomBlob(99, len(s.Data)))
+	m := enc.Metadata.Metadata
+	m.Hashes = append([]encoding.PairMetadata(nil), m.Hashes...)
+	m.Hashes[row].Primary = x.SliverRoot(&s)
+	md := &encoding.VerifiedMetadata{BlobID: m.ComputeBlobID(), Metadata: m}
+	enc.Metadata = md
+	id := md.BlobID
+
+	tn.register(md, false)
+	tn.waitStatus(id, isKind(nodeapi.StatusPermanent))
+	tn.upload(enc) // every sliver verifies against the lying metadata
+
+	var syms []encoding.RecoverySymbol
+	for _, rn := range tn.nodes {
+		gs, err := rn.api.RecoverySymbols(ctx, id, &nodeapi.RecoveryQuery{HasTarget: true, TargetSliver: row, TargetType: encoding.Primary})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			syms = append(syms, g.Symbol)
+		}
+	}
+	_, proof, err := x.RecoverSliver(md, encoding.Primary, row, syms)
+	if proof == nil {
+		t.Fatalf("no inconsistency found: %v", err)
+	}
+	msg := (&protocol.InvalidBlobID{Epoch: chain.GenesisEpoch, BlobID: id}).Marshal()
+	cert := tn.certificate(msg, func(c *nodeapi.Client) (*protocol.SignedMessage, error) { return c.InconsistencyProof(ctx, id, proof) })
+	if _, err := tn.c.Send(ctx, tn.user, &chain.MsgInvalidateBlob{Cert: cert}); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitStatus(id, isKind(nodeapi.StatusInvalid))
+	for i, rn := range tn.nodes {
+		if ok, _ := rn.n.Store().HasMetadata(id); ok {
+			t.Errorf("node %d keeps the invalid blob's metadata", i)
+		}
+		wantAPIError(t, "metadata of invalid", func() error { _, err := rn.api.PutMetadata(ctx, md); return err }(), nodeapi.ErrBlobInvalid)
+	}
+	for sh := range testShards {
+		if ok, _ := tn.nodes[tn.owner(sh)].n.Store().HasSliver(uint16(sh), encoding.Secondary, id); ok {
+			t.Errorf("shard %d keeps a sliver of the invalid blob", sh)
+		}
+	}
+}
+
+func rawRequest(t *testing.T, method, url string, body []byte) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// checkAIP checks an error response's status and AIP-193 body.
+func checkAIP(t *testing.T, resp *http.Response, code int, status, reason string) {
+	t.Helper()
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var body struct {
+		Error struct {
+			Code    int    `json:"code"`
+			Status  string `json:"status"`
+			Message string `json:"message"`
+			Details []struct {
+				Type   string `json:"@type"`
+				Reason string `json:"reason"`
+				Domain string `json:"domain"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(b, &body); err != nil {
+		t.Fatalf("%s %s: not JSON: %s", resp.Request.Method, resp.Request.URL.Path, b)
+	}
+	e := body.Error
+	got := fmt.Sprintf("%d %d %s %v", resp.StatusCode, e.Code, e.Status, e.Details)
+	if resp.StatusCode != code || e.Code != code || e.Status != status || len(e.Details) != 1 || e.Details[0].Type != "ErrorInfo" ||
+		e.Details[0].Reason != reason || e.Details[0].Domain != nodeapi.Domain || e.Message == "" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("%s %s: got %s (%s), want %d %s %s", resp.Request.Method, resp.Request.URL, got, e.Message, code, status, reason)
+	}
+}
