@@ -10,6 +10,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/crypto/bls"
+	"github.com/walrus-go/walrus/crypto/netkey"
 	"github.com/walrus-go/walrus/storage"
 )
 
@@ -51,6 +52,10 @@ type Config struct {
 	// ProtocolKey is the node's BLS key; the node finds itself in the
 	// committee by its public key. Required.
 	ProtocolKey *bls.SecretKey
+	// NetworkKey, if set, makes the API serve HTTPS (HTTP/2) with a
+	// self-signed certificate for this key, which clients pin (§4.1);
+	// without it the API is plain HTTP (for loopback tests and proxies).
+	NetworkKey *netkey.PrivateKey
 	// Chain is the chain client. Required.
 	Chain Chain
 	// Logger receives the node's log; nil discards it.

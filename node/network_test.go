@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/crypto/bls"
+	"github.com/walrus-go/walrus/crypto/netkey"
 	"github.com/walrus-go/walrus/encoding"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/protocol"
@@ -32,6 +34,7 @@ type testNet struct {
 	c     *client.Client // the user's chain client
 	user  ed25519.PrivateKey
 	sks   []*bls.SecretKey
+	nks   []*netkey.PrivateKey
 	dirs  []string
 	nodes []*runningNode
 }
@@ -39,6 +42,7 @@ type testNet struct {
 type runningNode struct {
 	n      *Node
 	api    *nodeapi.Client
+	hc     *http.Client // pinned to the node's network key
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -68,11 +72,16 @@ func newTestNet(t *testing.T) *testNet {
 		if err != nil {
 			t.Fatal(err)
 		}
+		nk, err := netkey.ParseSecretKey(bytes.Repeat([]byte{byte(i + 21)}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
 		op := edKey(byte(40 + i))
-		tn.sks = append(tn.sks, sk)
+		tn.sks, tn.nks = append(tn.sks, sk), append(tn.nks, nk)
+		npk := nk.PublicKey()
 		tn.g.Nodes = append(tn.g.Nodes, chain.GenesisNode{
 			Operator: addrOf(op), Name: "node" + strconv.Itoa(i), NetworkAddress: "127.0.0.1:1", PublicKey: sk.PublicKey().Bytes(),
-			NetworkPublicKey: []byte{1}, Stake: (100 + uint64(i)) * chain.FrostPerWAL, StoragePrice: 10, WritePrice: 10, Capacity: 1 << 40,
+			NetworkPublicKey: npk[:], Stake: (100 + uint64(i)) * chain.FrostPerWAL, StoragePrice: 10, WritePrice: 10, Capacity: 1 << 40,
 		})
 		tn.g.Balances = append(tn.g.Balances, chain.GenesisBalance{Address: addrOf(op), Amount: chain.FrostPerWAL})
 	}
@@ -114,19 +123,21 @@ func (tn *testNet) chainClient() *client.Client {
 func (tn *testNet) startNode(i int) {
 	t := tn.t
 	n, err := New(Config{
-		ListenAddress: "127.0.0.1:0", DataDir: tn.dirs[i], ProtocolKey: tn.sks[i], Chain: tn.chainClient(),
+		ListenAddress: "127.0.0.1:0", DataDir: tn.dirs[i], ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
 		StoreOptions: storage.Options{CacheSize: 8 << 20, MemTableSize: 4 << 20}, CommitteeRefresh: 200 * time.Millisecond,
 		RetryInterval: 50 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := nodeapi.NewClient(nodeapi.ClientConfig{BaseURL: n.URL()})
+	pk := tn.nks[i].PublicKey()
+	hc := &http.Client{Transport: nodeapi.PinnedTransport(pk), Timeout: time.Minute}
+	api, err := nodeapi.NewClient(nodeapi.ClientConfig{BaseURL: n.URL(), HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	rn := &runningNode{n: n, api: api, cancel: cancel, done: make(chan error, 1)}
+	rn := &runningNode{n: n, api: api, hc: hc, cancel: cancel, done: make(chan error, 1)}
 	go func() { rn.done <- n.Run(ctx) }()
 	tn.nodes[i] = rn
 }
@@ -136,6 +147,7 @@ func (tn *testNet) stopNode(i int) {
 	if rn == nil {
 		return
 	}
+	rn.hc.CloseIdleConnections()
 	rn.cancel()
 	if err := <-rn.done; err != nil {
 		tn.t.Errorf("node %d: run: %v", i, err)

@@ -23,6 +23,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/storage"
 )
 
@@ -94,14 +95,33 @@ func New(cfg Config) (*Node, error) {
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
+	if cfg.NetworkKey != nil {
+		var names []string
+		if host, _, err := net.SplitHostPort(cfg.ListenAddress); err == nil && host != "" {
+			names = append(names, host)
+		}
+		cert, err := nodeapi.Certificate(cfg.NetworkKey, names...)
+		if err != nil {
+			ln.Close()
+			st.Close()
+			return nil, fmt.Errorf("node: %w", err)
+		}
+		n.srv.TLSConfig = nodeapi.ServerTLSConfig(cert)
+	}
 	return n, nil
 }
 
 // Addr returns the address the REST API listens on.
 func (n *Node) Addr() net.Addr { return n.ln.Addr() }
 
-// URL returns the REST API's base URL.
-func (n *Node) URL() string { return "http://" + n.ln.Addr().String() }
+// URL returns the REST API's base URL (https when the node has a network
+// key).
+func (n *Node) URL() string {
+	if n.srv.TLSConfig != nil {
+		return "https://" + n.ln.Addr().String()
+	}
+	return "http://" + n.ln.Addr().String()
+}
 
 // Store returns the node's store (for tests and tools in the same process).
 func (n *Node) Store() *storage.Store { return n.store }
@@ -112,7 +132,13 @@ func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- n.srv.Serve(n.ln) }()
+	go func() {
+		if n.srv.TLSConfig != nil {
+			serveErr <- n.srv.ServeTLS(n.ln, "", "")
+		} else {
+			serveErr <- n.srv.Serve(n.ln)
+		}
+	}()
 
 	var wg sync.WaitGroup
 	wg.Go(func() { n.refreshLoop(ctx) })

@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -216,7 +217,7 @@ func TestDeletableAndRejections(t *testing.T) {
 	bad := *enc.Metadata
 	bad.Metadata = other.Metadata.Metadata
 	wantAPIError(t, "wrong metadata", func() error { _, err := n0.PutMetadata(ctx, &bad); return err }(), nodeapi.ErrInvalidMetadata)
-	resp := rawRequest(t, http.MethodPut, tn.nodes[0].n.URL()+nodeapi.MetadataPath(id), []byte{0, 1, 2})
+	resp := rawRequest(t, tn.nodes[0].hc, http.MethodPut, tn.nodes[0].n.URL()+nodeapi.MetadataPath(id), []byte{0, 1, 2})
 	checkAIP(t, resp, 400, "INVALID_ARGUMENT", "INVALID_METADATA")
 
 	tn.upload(enc)
@@ -255,11 +256,11 @@ func TestDeletableAndRejections(t *testing.T) {
 
 	// Oversized body (Content-Length known, and streamed).
 	big := make([]byte, 2<<20)
-	resp = rawRequest(t, http.MethodPut, tn.nodes[s0].n.URL()+nodeapi.SliverPath(id, uint16(p0.PairIndex()), encoding.Primary), big)
+	resp = rawRequest(t, tn.nodes[s0].hc, http.MethodPut, tn.nodes[s0].n.URL()+nodeapi.SliverPath(id, uint16(p0.PairIndex()), encoding.Primary), big)
 	checkAIP(t, resp, 413, "RESOURCE_EXHAUSTED", "REQUEST_TOO_LARGE")
 	req, _ := http.NewRequest(http.MethodPut, tn.nodes[0].n.URL()+nodeapi.MetadataPath(other.Metadata.BlobID), io.MultiReader(bytes.NewReader(big)))
 	req.ContentLength = -1
-	r2, err := http.DefaultClient.Do(req)
+	r2, err := tn.nodes[0].hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ func TestDeletableAndRejections(t *testing.T) {
 		{"GET", "/v1/nothing", 404, "NOT_FOUND", "ROUTE_NOT_FOUND"},
 		{"POST", "/v1/blobs/" + id.String() + "/inconsistencyProof/primary", 400, "INVALID_ARGUMENT", "INVALID_INCONSISTENCY_PROOF"},
 	} {
-		checkAIP(t, rawRequest(t, c.method, base+c.path, nil), c.code, c.status, c.reason)
+		checkAIP(t, rawRequest(t, tn.nodes[0].hc, c.method, base+c.path, nil), c.code, c.status, c.reason)
 	}
 
 	// Deletable confirmations: bound to the live object; another object ID
@@ -368,15 +369,18 @@ func TestInvalidBlob(t *testing.T) {
 	}
 }
 
-func rawRequest(t *testing.T, method, url string, body []byte) *http.Response {
+func rawRequest(t *testing.T, hc *http.Client, method, url string, body []byte) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("%s %s: %s, want HTTP/2", method, url, resp.Proto)
 	}
 	return resp
 }
@@ -407,5 +411,37 @@ func checkAIP(t *testing.T, resp *http.Response, code int, status, reason string
 		e.Details[0].Reason != reason || e.Details[0].Domain != nodeapi.Domain || e.Message == "" ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("%s %s: got %s (%s), want %d %s %s", resp.Request.Method, resp.Request.URL, got, e.Message, code, status, reason)
+	}
+}
+
+// TestTLSPinning checks that the API speaks HTTP/2 over TLS with the node's
+// network key, and that a client pinning another key refuses the node.
+func TestTLSPinning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test")
+	}
+	tn := newTestNet(t)
+	rn := tn.nodes[0]
+	resp := rawRequest(t, rn.hc, http.MethodGet, rn.n.URL()+nodeapi.HealthPath, nil)
+	resp.Body.Close()
+	if resp.TLS == nil || resp.TLS.NegotiatedProtocol != "h2" {
+		t.Fatalf("TLS state %+v", resp.TLS)
+	}
+	wrong := tn.nks[1].PublicKey()
+	c, err := nodeapi.NewClient(nodeapi.ClientConfig{BaseURL: rn.n.URL(), NetworkPublicKey: &wrong})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Health(tn.ctx, false); !errors.Is(err, nodeapi.ErrPinMismatch) {
+		t.Fatalf("wrong pin: %v", err)
+	}
+	right := tn.nks[0].PublicKey()
+	c, _ = nodeapi.NewClient(nodeapi.ClientConfig{BaseURL: rn.n.URL(), NetworkPublicKey: &right})
+	if _, err := c.Health(tn.ctx, false); err != nil {
+		t.Fatalf("right pin: %v", err)
+	}
+	// Plain HTTP to the TLS port fails.
+	if _, err := http.Get("http://" + rn.n.Addr().String() + nodeapi.HealthPath); err == nil {
+		t.Log("plain HTTP got an answer (the TLS server replies 400 to plain HTTP)")
 	}
 }

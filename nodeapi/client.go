@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/walrus-go/walrus/crypto/netkey"
 	"github.com/walrus-go/walrus/encoding"
 	"github.com/walrus-go/walrus/protocol"
 )
@@ -33,8 +34,11 @@ const (
 type ClientConfig struct {
 	// BaseURL is the node's API root, e.g. "http://127.0.0.1:9185". Required.
 	BaseURL string
-	// HTTPClient sends the requests; nil means a client with Timeout.
+	// HTTPClient sends the requests; nil means a client with Timeout (and,
+	// with NetworkPublicKey, a transport pinned to that key).
 	HTTPClient *http.Client
+	// NetworkPublicKey, if set, pins the TLS key of an https BaseURL (§4.1).
+	NetworkPublicKey *netkey.PublicKey
 	// Timeout bounds each request when HTTPClient is nil (default 60 s).
 	Timeout time.Duration
 	// MaxResponseSize bounds success bodies (default 64 MiB).
@@ -46,6 +50,9 @@ func (c *ClientConfig) Validate() error {
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("nodeapi: base URL %q: want http(s)://host:port", c.BaseURL)
+	}
+	if c.NetworkPublicKey != nil && u.Scheme != "https" {
+		return fmt.Errorf("nodeapi: base URL %q: pinning a network key needs https", c.BaseURL)
 	}
 	if c.MaxResponseSize < 0 || c.Timeout < 0 {
 		return errors.New("nodeapi: negative limit")
@@ -74,6 +81,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.Timeout}
+		if cfg.NetworkPublicKey != nil {
+			hc.Transport = PinnedTransport(*cfg.NetworkPublicKey)
+		}
 	}
 	return &Client{base: strings.TrimRight(cfg.BaseURL, "/"), hc: hc, maxResp: cfg.MaxResponseSize}, nil
 }
