@@ -27,7 +27,7 @@ const testShards = 10
 // testNet is a whole network in one process: an embedded chain, four
 // storage nodes on loopback with pebble stores in temp dirs, and a user.
 type testNet struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	g     *chain.Genesis
 	chain *abci.Node
@@ -57,7 +57,7 @@ func addrOf(k ed25519.PrivateKey) chain.Address {
 	return chain.AddressOf(k.Public().(ed25519.PublicKey))
 }
 
-func newTestNet(t *testing.T) *testNet {
+func newTestNet(t testing.TB) *testNet {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
@@ -293,7 +293,7 @@ func isKind(k nodeapi.BlobStatusKind) func(nodeapi.BlobStatus) bool {
 	return func(s nodeapi.BlobStatus) bool { return s.Kind == k }
 }
 
-func wantAPIError(t *testing.T, what string, err error, want *nodeapi.Error) {
+func wantAPIError(t testing.TB, what string, err error, want *nodeapi.Error) {
 	t.Helper()
 	var e *nodeapi.Error
 	if !errors.As(err, &e) || !errors.Is(err, want) || e.Code != want.Code {
