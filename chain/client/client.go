@@ -47,7 +47,7 @@ type Config struct {
 	RPC          RPC           // required
 	ChainID      string        // required, for signing
 	MinFee       uint64        // fee put on transactions
-	PollInterval time.Duration // default 20 ms
+	PollInterval time.Duration // default 20 ms; with a Subscriber RPC, only a safety net
 }
 
 // Validate reports missing fields.
@@ -64,6 +64,7 @@ type Client struct {
 	chainID string
 	fee     uint64
 	poll    time.Duration
+	watch   blockWatch
 }
 
 // New returns a Client.
@@ -120,6 +121,9 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) error {
 // failed transaction returns ErrFailed with its inclusion.
 func (c *Client) WaitIncluded(ctx context.Context, raw []byte) (*Inclusion, error) {
 	hash := cmttypes.Tx(raw).Hash()
+	wake, release := c.watchBlocks()
+	defer release()
+	quick := 0 // quick looks left after a new block
 	for {
 		r, err := c.rpc.Tx(ctx, hash, false)
 		if err == nil {
@@ -130,10 +134,16 @@ func (c *Client) WaitIncluded(ctx context.Context, raw []byte) (*Inclusion, erro
 			inc.Events, err = decodeEvents(uint64(r.Height), r.TxResult.Events)
 			return inc, err
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("client: waiting for %X: %w", hash, ctx.Err())
-		case <-time.After(c.poll):
+		d := c.poll
+		if quick > 0 {
+			d, quick = min(d, indexLag), quick-1
+		}
+		woken, err := pause(ctx, wake, d)
+		if err != nil {
+			return nil, fmt.Errorf("client: waiting for %X: %w", hash, err)
+		}
+		if woken {
+			quick = indexRetries
 		}
 	}
 }
@@ -227,11 +237,15 @@ func (c *Client) LatestHeight(ctx context.Context) (uint64, error) {
 // event to deliver; {1, 0} for the start of the chain), in order, until ctx
 // ends or fn fails. After fn returns nil for an event, the cursor to store
 // is the event's ID with Index+1; Follow resumes from such a cursor without
-// repeating or skipping events. RPC errors are retried.
+// repeating or skipping events. RPC errors are retried. With an RPC that is
+// a Subscriber it looks for new events as soon as a block is committed,
+// otherwise every poll interval.
 func (c *Client) Follow(ctx context.Context, cursor chain.EventID, fn func(EventRecord) error) error {
 	if cursor.Height == 0 {
 		cursor = chain.EventID{Height: 1}
 	}
+	wake, release := c.watchBlocks()
+	defer release()
 	for {
 		latest, err := c.LatestHeight(ctx)
 		for err == nil && cursor.Height <= latest {
@@ -251,10 +265,8 @@ func (c *Client) Follow(ctx context.Context, cursor chain.EventID, fn func(Event
 			}
 			cursor = chain.EventID{Height: cursor.Height + 1}
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(c.poll):
+		if _, err := pause(ctx, wake, c.poll); err != nil {
+			return err
 		}
 	}
 }
