@@ -16,4 +16,12 @@
 // change at the end) run in NewBlock, at the first block whose time is past
 // them. Events are typed values with one canonical BCS encoding; their ID is
 // the block height and their index in the block.
+//
+// Signed messages and certificates are the protocol package's: a
+// certificate on chain is protocol.OnChainCertificate (signers bitmap over
+// the current committee in node-ID order), verified by protocol.Committee
+// (built from the stored committee by ProtocolCommittee and cached per
+// epoch) with the intent's threshold; proofs of possession are
+// protocol.ProofOfPossession. So a certificate that protocol.Aggregator
+// builds from storage nodes' signatures is accepted on chain as is.
 package chain

@@ -2,8 +2,10 @@
 // state in pebble, each block's writes committed in one synced batch with its
 // height and app hash, so that a restarted node resumes where it stopped and
 // CometBFT's handshake replays only the blocks the application has not
-// applied. It also embeds a CometBFT node in-process (local ABCI client) for
-// the single-validator local network and for tests.
+// applied. It also embeds a CometBFT node in-process (local ABCI client):
+// StartNode for the single-validator local network and for tests, and
+// LoadConfig plus StartHome for one validator of an N-validator network run
+// from a standard CometBFT home (GenerateNetwork writes them).
 package abci
 
 import (
