@@ -35,6 +35,9 @@ const (
 	DefaultCommitteeRefresh      = 5 * time.Second
 	DefaultMaxRegistrationWait   = 10 * time.Second
 	DefaultRetryInterval         = time.Second
+	DefaultMaxPendingBytes       = 64 << 20
+	DefaultMaxPendingBlobs       = 1024
+	DefaultPendingTTL            = time.Minute
 )
 
 // ErrConfig reports an invalid configuration.
@@ -83,6 +86,11 @@ type Config struct {
 	MaxRegistrationWait time.Duration
 	// RetryInterval is the pause before retrying a failed chain call.
 	RetryInterval time.Duration
+	// Pending uploads (pending=true before registration) are held in memory
+	// up to MaxPendingBytes and MaxPendingBlobs, for at most PendingTTL.
+	MaxPendingBytes int64
+	MaxPendingBlobs int
+	PendingTTL      time.Duration
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -114,6 +122,13 @@ func (c Config) WithDefaults() Config {
 	set(&c.CommitteeRefresh, DefaultCommitteeRefresh)
 	set(&c.MaxRegistrationWait, DefaultMaxRegistrationWait)
 	set(&c.RetryInterval, DefaultRetryInterval)
+	set(&c.PendingTTL, DefaultPendingTTL)
+	if c.MaxPendingBytes == 0 {
+		c.MaxPendingBytes = DefaultMaxPendingBytes
+	}
+	if c.MaxPendingBlobs == 0 {
+		c.MaxPendingBlobs = DefaultMaxPendingBlobs
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -131,10 +146,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: Chain is required", ErrConfig)
 	case c.MaxConcurrentRequests < 1 || c.MaxConcurrentRecovery < 1:
 		return fmt.Errorf("%w: concurrency limits must be positive", ErrConfig)
-	case c.MaxSliverSize < 0 || c.BodyHeadroom < 0 || c.MaxHeaderBytes < 1:
+	case c.MaxSliverSize < 0 || c.BodyHeadroom < 0 || c.MaxHeaderBytes < 1 || c.MaxPendingBytes < 0 || c.MaxPendingBlobs < 0:
 		return fmt.Errorf("%w: negative size limit", ErrConfig)
 	case c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 ||
-		c.CommitteeRefresh <= 0 || c.MaxRegistrationWait < 0 || c.RetryInterval <= 0:
+		c.CommitteeRefresh <= 0 || c.MaxRegistrationWait < 0 || c.RetryInterval <= 0 || c.PendingTTL < 0:
 		return fmt.Errorf("%w: invalid duration", ErrConfig)
 	}
 	return c.StoreOptions.WithDefaults().Validate()

@@ -57,7 +57,10 @@ func (n *Node) handleEvent(ctx context.Context, r client.EventRecord) error {
 		n.log.Warn("event ignored", "event", ig.Event.ID, "kind", ig.Event.Kind, "err", ig.Err)
 	}
 	switch e := r.Event.(type) {
+	case *chain.BlobRegistered:
+		n.flushPending(e.BlobID)
 	case *chain.InvalidBlobID:
+		n.pending.take(e.BlobID)
 		// An invalid blob's data is deleted at once (§3.2).
 		if v := n.view.Load(); v != nil {
 			if err := n.store.DeleteBlobData(e.BlobID, v.owned); err != nil {

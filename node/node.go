@@ -47,6 +47,7 @@ type Node struct {
 	expanders map[int]*sync.Pool
 
 	eventsApplied atomic.Uint64
+	pending       *pendingCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -85,6 +86,7 @@ func New(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Logger, store: st, ln: ln, pk: cfg.ProtocolKey.PublicKey(), started: time.Now(),
 		sem: make(chan struct{}, cfg.MaxConcurrentRequests), recSem: make(chan struct{}, cfg.MaxConcurrentRecovery),
 		expanders: map[int]*sync.Pool{},
+		pending:   newPendingCache(cfg.MaxPendingBytes, cfg.MaxPendingBlobs, cfg.PendingTTL),
 	}
 	n.srv = &http.Server{
 		Handler:           n.routes(),

@@ -441,7 +441,60 @@ func TestTLSPinning(t *testing.T) {
 		t.Fatalf("right pin: %v", err)
 	}
 	// Plain HTTP to the TLS port fails.
-	if _, err := http.Get("http://" + rn.n.Addr().String() + nodeapi.HealthPath); err == nil {
-		t.Log("plain HTTP got an answer (the TLS server replies 400 to plain HTTP)")
+	if resp, err := http.Get("http://" + rn.n.Addr().String() + nodeapi.HealthPath); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("plain HTTP: %s", resp.Status)
+		}
 	}
+}
+
+// TestPendingUploads uploads metadata and slivers with pending=true before
+// the registration: the nodes hold them and store them when the
+// BlobRegistered event arrives.
+func TestPendingUploads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test")
+	}
+	tn := newTestNet(t)
+	ctx := tn.ctx
+	enc, _ := encode(t, 6, 40_000)
+	id := enc.Metadata.BlobID
+	for i, rn := range tn.nodes {
+		if r, err := rn.api.PutMetadataPending(ctx, enc.Metadata); err != nil || r != nodeapi.PutBuffered {
+			t.Fatalf("node %d: %v %v", i, r, err)
+		}
+		if st, err := rn.api.MetadataStatus(ctx, id); err != nil || st != nodeapi.Buffered {
+			t.Fatalf("node %d: metadata status %v %v", i, st, err)
+		}
+	}
+	for s := range testShards {
+		rn := tn.nodes[tn.owner(s)]
+		p := enc.PairForShard(s)
+		for _, sl := range []encoding.Sliver{p.Primary, p.Secondary} {
+			if r, err := rn.api.PutSliverPending(ctx, id, uint16(p.PairIndex()), &sl); err != nil || r != nodeapi.PutBuffered {
+				t.Fatalf("shard %d: %v %v", s, r, err)
+			}
+		}
+		if st, err := rn.api.SliverStatus(ctx, id, uint16(p.PairIndex()), encoding.Primary); err != nil || st != nodeapi.Buffered {
+			t.Fatalf("shard %d: sliver status %v %v", s, st, err)
+		}
+	}
+	// Without pending=true the upload is refused; a tampered pending
+	// sliver is refused too.
+	p0 := enc.PairForShard(0)
+	wantAPIError(t, "not pending", func() error {
+		_, err := tn.nodes[tn.owner(0)].api.PutSliver(ctx, id, uint16(p0.PairIndex()), &p0.Primary)
+		return err
+	}(), nodeapi.ErrNotRegistered)
+
+	tn.register(enc.Metadata, false)
+	for i, rn := range tn.nodes {
+		tn.waitFor(fmt.Sprintf("node %d stores the pending metadata", i), func() bool {
+			st, err := rn.api.MetadataStatus(ctx, id)
+			return err == nil && st == nodeapi.Stored
+		})
+	}
+	msg := (&protocol.StorageConfirmation{Epoch: chain.GenesisEpoch, BlobID: id}).Marshal()
+	tn.certificate(msg, func(c *nodeapi.Client) (*protocol.SignedMessage, error) { return c.PermanentConfirmation(ctx, id) })
 }

@@ -192,7 +192,8 @@ func (n *Node) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending)); err != nil {
+	pending, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending))
+	if err != nil {
 		return err
 	}
 	// Exact size: enum tag, encoding type, length, ULEB count, n pairs of
@@ -201,10 +202,13 @@ func (n *Node) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := n.registeredInfo(id, v); err != nil {
-		// Buffering uploads that arrive before the registration
-		// (pending=true) is not implemented: they are refused like others.
+	in, err := n.blobInfo(id)
+	if err != nil {
 		return err
+	}
+	registered := in.IsRegistered(v.epoch)
+	if !registered && !pending {
+		return nodeapi.Errorf(nodeapi.ErrNotRegistered, "blob %s is not registered at epoch %d (upload with pending=true to have it held until then)", id, v.epoch)
 	}
 	if ok, err := n.store.HasMetadata(id); err != nil {
 		return storeErr(err, "metadata")
@@ -220,11 +224,27 @@ func (n *Node) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nodeapi.Errorf(nodeapi.ErrInvalidMetadata, "%v", err)
 	}
+	if !registered {
+		if err := n.pending.putMetadata(vm); err != nil {
+			return err
+		}
+		n.flushIfRegistered(id, v)
+		nodeapi.WriteJSON(w, http.StatusAccepted, "metadata buffered until the blob is registered")
+		return nil
+	}
 	if err := n.store.PutMetadata(vm); err != nil {
 		return storeErr(err, "storing metadata")
 	}
 	nodeapi.WriteJSON(w, http.StatusCreated, "metadata stored")
 	return nil
+}
+
+// flushIfRegistered stores a blob's pending uploads if the registration
+// arrived while they were being added (the follower flushes the others).
+func (n *Node) flushIfRegistered(id encoding.BlobID, v *view) {
+	if in, err := n.store.BlobInfo(id); err == nil && in.IsRegistered(v.epoch) {
+		n.flushPending(id)
+	}
 }
 
 func (n *Node) metadataStatus(w http.ResponseWriter, r *http.Request) error {
@@ -239,6 +259,8 @@ func (n *Node) metadataStatus(w http.ResponseWriter, r *http.Request) error {
 	st := nodeapi.Nonexistent
 	if ok {
 		st = nodeapi.Stored
+	} else if n.pending.metadata(id) != nil {
+		st = nodeapi.Buffered
 	}
 	nodeapi.WriteJSON(w, http.StatusOK, st)
 	return nil
@@ -253,7 +275,8 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending)); err != nil {
+	pending, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending))
+	if err != nil {
 		return err
 	}
 	if r.ContentLength > n.maxSliverSize(v.params)+n.cfg.BodyHeadroom {
@@ -265,8 +288,13 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 		e.Metadata = map[string]string{"shard": strconv.Itoa(shard), "epoch": strconv.Itoa(int(v.epoch))}
 		return e
 	}
-	if _, err := n.registeredInfo(id, v); err != nil {
+	in, err := n.blobInfo(id)
+	if err != nil {
 		return err
+	}
+	registered := in.IsRegistered(v.epoch)
+	if !registered && !pending {
+		return nodeapi.Errorf(nodeapi.ErrNotRegistered, "blob %s is not registered at epoch %d (upload with pending=true to have it held until then)", id, v.epoch)
 	}
 	if ok, err := n.store.HasSliver(uint16(shard), t, id); err != nil {
 		return storeErr(err, "sliver")
@@ -275,6 +303,12 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	md, err := n.store.GetMetadata(id)
+	if errors.Is(err, storage.ErrNotFound) && !registered {
+		md, err = n.pending.metadata(id), nil
+		if md == nil {
+			err = storage.ErrNotFound
+		}
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nodeapi.Errorf(nodeapi.ErrMetadataMissing, "upload the metadata of %s before its slivers", id)
 	} else if err != nil {
@@ -304,6 +338,14 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 	put()
 	if err != nil {
 		return nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
+	}
+	if !registered {
+		if err := n.pending.putSliver(id, uint16(shard), sl); err != nil {
+			return err
+		}
+		n.flushIfRegistered(id, v)
+		nodeapi.WriteJSON(w, http.StatusAccepted, "sliver buffered until the blob is registered")
+		return nil
 	}
 	if err := n.store.PutSliver(uint16(shard), id, sl); err != nil {
 		return storeErr(err, "storing sliver")
@@ -344,13 +386,16 @@ func (n *Node) sliverStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ok, err := n.store.HasSliver(uint16(v.params.PairToShard(id, int(pair))), t, id)
+	shard := uint16(v.params.PairToShard(id, int(pair)))
+	ok, err := n.store.HasSliver(shard, t, id)
 	if err != nil {
 		return storeErr(err, "sliver")
 	}
 	st := nodeapi.Nonexistent
 	if ok {
 		st = nodeapi.Stored
+	} else if n.pending.hasSliver(id, shard, t) {
+		st = nodeapi.Buffered
 	}
 	nodeapi.WriteJSON(w, http.StatusOK, st)
 	return nil

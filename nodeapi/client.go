@@ -176,7 +176,18 @@ func (c *Client) GetMetadata(ctx context.Context, id encoding.BlobID, nShards in
 
 // PutMetadata uploads a blob's metadata.
 func (c *Client) PutMetadata(ctx context.Context, md *encoding.VerifiedMetadata) (PutResult, error) {
-	code, _, err := c.do(ctx, http.MethodPut, MetadataPath(md.BlobID), "", md.Metadata.MarshalBCS())
+	return c.putMetadata(ctx, md, "")
+}
+
+// PutMetadataPending uploads a blob's metadata with pending=true: a node
+// that has not seen the blob's registration yet holds it until then
+// (PutBuffered).
+func (c *Client) PutMetadataPending(ctx context.Context, md *encoding.VerifiedMetadata) (PutResult, error) {
+	return c.putMetadata(ctx, md, QueryPending+"=true")
+}
+
+func (c *Client) putMetadata(ctx context.Context, md *encoding.VerifiedMetadata, query string) (PutResult, error) {
+	code, _, err := c.do(ctx, http.MethodPut, MetadataPath(md.BlobID), query, md.Metadata.MarshalBCS())
 	if err != nil {
 		return 0, err
 	}
@@ -205,7 +216,17 @@ func (c *Client) GetSliver(ctx context.Context, id encoding.BlobID, pair uint16,
 
 // PutSliver uploads the sliver s of pair pair.
 func (c *Client) PutSliver(ctx context.Context, id encoding.BlobID, pair uint16, s *encoding.Sliver) (PutResult, error) {
-	code, _, err := c.do(ctx, http.MethodPut, SliverPath(id, pair, s.Type), "", encoding.MarshalSliver(s))
+	return c.putSliver(ctx, id, pair, s, "")
+}
+
+// PutSliverPending uploads a sliver with pending=true (see
+// PutMetadataPending).
+func (c *Client) PutSliverPending(ctx context.Context, id encoding.BlobID, pair uint16, s *encoding.Sliver) (PutResult, error) {
+	return c.putSliver(ctx, id, pair, s, QueryPending+"=true")
+}
+
+func (c *Client) putSliver(ctx context.Context, id encoding.BlobID, pair uint16, s *encoding.Sliver, query string) (PutResult, error) {
+	code, _, err := c.do(ctx, http.MethodPut, SliverPath(id, pair, s.Type), query, encoding.MarshalSliver(s))
 	if err != nil {
 		return 0, err
 	}
