@@ -69,7 +69,15 @@ func FuzzUnmarshalRecoverySymbols(f *testing.F) {
 	src := enc.SecondarySliver(1)
 	gs, _ := x.RecoverySymbols(enc.Metadata, &src, []int{0, 3, 6})
 	f.Add(MarshalGeneralRecoverySymbols(gs))
+	f.Add(MarshalRecoverySymbol(&gs[0].Symbol))
+	f.Add(MarshalDecodingSymbol(&gs[0].Symbol.DecodingSymbol))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if s, err := UnmarshalRecoverySymbol(b); err == nil && !bytes.Equal(MarshalRecoverySymbol(s), b) {
+			t.Fatalf("recovery symbol not canonical")
+		}
+		if s, err := UnmarshalDecodingSymbol(b); err == nil && !bytes.Equal(MarshalDecodingSymbol(s), b) {
+			t.Fatalf("decoding symbol not canonical")
+		}
 		syms, err := UnmarshalGeneralRecoverySymbols(b)
 		if err != nil {
 			return

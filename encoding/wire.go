@@ -201,3 +201,37 @@ func UnmarshalInconsistencyProof(t SliverType, b []byte) (*InconsistencyProof, e
 	}
 	return p, nil
 }
+
+// MarshalDecodingSymbol returns the BCS form of one decoding symbol.
+func MarshalDecodingSymbol(s *DecodingSymbol) []byte {
+	e := bcs.NewEncoder(len(s.Data) + 5)
+	EncodeDecodingSymbol(e, s)
+	return e.Bytes()
+}
+
+// UnmarshalDecodingSymbol parses one decoding symbol strictly.
+func UnmarshalDecodingSymbol(b []byte) (*DecodingSymbol, error) {
+	d := bcs.NewDecoder(b)
+	s := decodeDecodingSymbol(d)
+	if err := d.Finish(); err != nil {
+		return nil, wireErr(err)
+	}
+	return &s, nil
+}
+
+// MarshalRecoverySymbol returns the BCS form of one recovery symbol.
+func MarshalRecoverySymbol(s *RecoverySymbol) []byte {
+	e := bcs.NewEncoder(len(s.Data) + 6 + 33*len(s.Proof))
+	EncodeRecoverySymbol(e, s)
+	return e.Bytes()
+}
+
+// UnmarshalRecoverySymbol parses one recovery symbol strictly.
+func UnmarshalRecoverySymbol(b []byte) (*RecoverySymbol, error) {
+	d := bcs.NewDecoder(b)
+	s := decodeRecoverySymbol(d)
+	if err := d.Finish(); err != nil {
+		return nil, wireErr(err)
+	}
+	return &s, nil
+}
