@@ -357,9 +357,11 @@ func TestInvalidBlob(t *testing.T) {
 	}
 	tn.waitStatus(id, isKind(nodeapi.StatusInvalid))
 	for i, rn := range tn.nodes {
-		if ok, _ := rn.n.Store().HasMetadata(id); ok {
-			t.Errorf("node %d keeps the invalid blob's metadata", i)
-		}
+		// The follower deletes the data right after applying the event.
+		tn.waitFor(fmt.Sprintf("node %d deletes the invalid blob's metadata", i), func() bool {
+			ok, err := rn.n.Store().HasMetadata(id)
+			return err == nil && !ok
+		})
 		wantAPIError(t, "metadata of invalid", func() error { _, err := rn.api.PutMetadata(ctx, md); return err }(), nodeapi.ErrBlobInvalid)
 	}
 	for sh := range testShards {
