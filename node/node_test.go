@@ -26,7 +26,7 @@ func randomBlob(seed uint64, n int) []byte {
 	return b
 }
 
-func encode(t *testing.T, seed uint64, size int) (*encoding.EncodedBlob, []byte) {
+func encode(t testing.TB, seed uint64, size int) (*encoding.EncodedBlob, []byte) {
 	t.Helper()
 	blob := randomBlob(seed, size)
 	enc, err := encoding.Encode(blob, testShards)
