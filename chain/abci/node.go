@@ -70,21 +70,49 @@ type Node struct {
 // dbTracker owns CometBFT's databases. The node does not close all of them
 // when it stops (the tx index), and a restart in the same process needs
 // their file locks; and the consensus reactor's per-peer routines may still
-// read the block store for a moment after Stop returns (a CometBFT race that
-// panics with "leveldb: closed"). So the node gets databases whose Close does
-// nothing, and closeAll closes them after a grace period.
+// read the block store after Stop returns (queryMaj23Routine sleeps up to
+// three times peer_query_maj23_sleep_duration between its running check and
+// a LoadCommit; on a closed leveldb that panics with "leveldb: closed"). So
+// the node gets databases whose Close does nothing, closeAll closes them
+// after a grace period, and reads after that find nothing (LoadCommit
+// returns nil, which the routine handles) instead of a closed database.
 type dbTracker struct {
-	mu  sync.Mutex
-	dbs []dbm.DB
+	mu     sync.Mutex
+	dbs    []dbm.DB
+	rw     sync.RWMutex // held for reading by every Get and Has, for writing by closeAll
+	closed bool
 }
 
 // dbCloseGrace is how long closeAll lets stopped routines finish.
 const dbCloseGrace = 250 * time.Millisecond
 
 // ownedDB is a database the node may not close.
-type ownedDB struct{ dbm.DB }
+type ownedDB struct {
+	dbm.DB
+	t *dbTracker
+}
 
 func (ownedDB) Close() error { return nil }
+
+// Get reads through unless the tracker closed the database.
+func (o ownedDB) Get(key []byte) ([]byte, error) {
+	o.t.rw.RLock()
+	defer o.t.rw.RUnlock()
+	if o.t.closed {
+		return nil, nil
+	}
+	return o.DB.Get(key)
+}
+
+// Has reads through unless the tracker closed the database.
+func (o ownedDB) Has(key []byte) (bool, error) {
+	o.t.rw.RLock()
+	defer o.t.rw.RUnlock()
+	if o.t.closed {
+		return false, nil
+	}
+	return o.DB.Has(key)
+}
 
 func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	db, err := cmtcfg.DefaultDBProvider(ctx)
@@ -94,7 +122,7 @@ func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	t.mu.Lock()
 	t.dbs = append(t.dbs, db)
 	t.mu.Unlock()
-	return ownedDB{db}, nil
+	return ownedDB{DB: db, t: t}, nil
 }
 
 func (t *dbTracker) closeAll() {
@@ -104,9 +132,12 @@ func (t *dbTracker) closeAll() {
 		return
 	}
 	time.Sleep(dbCloseGrace)
+	t.rw.Lock()
+	t.closed = true
 	for _, db := range t.dbs {
 		db.Close()
 	}
+	t.rw.Unlock()
 	t.dbs = nil
 }
 
