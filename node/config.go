@@ -38,6 +38,7 @@ const (
 	DefaultMaxPendingBytes       = 64 << 20
 	DefaultMaxPendingBlobs       = 1024
 	DefaultPendingTTL            = time.Minute
+	DefaultMaxSyncShardBytes     = 32 << 20
 )
 
 // ErrConfig reports an invalid configuration.
@@ -91,6 +92,8 @@ type Config struct {
 	MaxPendingBytes int64
 	MaxPendingBlobs int
 	PendingTTL      time.Duration
+	// MaxSyncShardBytes bounds the sliver bytes of one sync-shard response.
+	MaxSyncShardBytes int64
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -126,6 +129,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxPendingBytes == 0 {
 		c.MaxPendingBytes = DefaultMaxPendingBytes
 	}
+	if c.MaxSyncShardBytes == 0 {
+		c.MaxSyncShardBytes = DefaultMaxSyncShardBytes
+	}
 	if c.MaxPendingBlobs == 0 {
 		c.MaxPendingBlobs = DefaultMaxPendingBlobs
 	}
@@ -146,7 +152,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: Chain is required", ErrConfig)
 	case c.MaxConcurrentRequests < 1 || c.MaxConcurrentRecovery < 1:
 		return fmt.Errorf("%w: concurrency limits must be positive", ErrConfig)
-	case c.MaxSliverSize < 0 || c.BodyHeadroom < 0 || c.MaxHeaderBytes < 1 || c.MaxPendingBytes < 0 || c.MaxPendingBlobs < 0:
+	case c.MaxSliverSize < 0 || c.BodyHeadroom < 0 || c.MaxHeaderBytes < 1 || c.MaxPendingBytes < 0 || c.MaxPendingBlobs < 0 || c.MaxSyncShardBytes < 0:
 		return fmt.Errorf("%w: negative size limit", ErrConfig)
 	case c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 ||
 		c.CommitteeRefresh <= 0 || c.MaxRegistrationWait < 0 || c.RetryInterval <= 0 || c.PendingTTL < 0:

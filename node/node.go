@@ -59,7 +59,8 @@ type view struct {
 	nShards int
 	params  encoding.Params
 	member  bool
-	owned   []uint16 // sorted
+	owned   []uint16                  // sorted
+	owners  [][bls.PublicKeySize]byte // BLS key of each shard's owner
 }
 
 func (v *view) owns(shard int) bool {
@@ -214,9 +215,14 @@ func (n *Node) refreshView(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("committee of epoch %d: %w", c.Epoch, err)
 	}
-	v := &view{epoch: c.Epoch, nShards: int(c.NShards), params: params}
+	v := &view{epoch: c.Epoch, nShards: int(c.NShards), params: params, owners: make([][bls.PublicKeySize]byte, c.NShards)}
 	pkb := n.pk.Bytes()
 	for _, m := range c.Members {
+		for _, s := range m.Shards {
+			if int(s) < len(v.owners) {
+				v.owners[s] = m.PublicKey
+			}
+		}
 		if m.PublicKey == pkb {
 			v.member = true
 			v.owned = slices.Clone(m.Shards)

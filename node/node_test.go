@@ -147,6 +147,19 @@ func TestStoreAndRead(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Shard sync: the owner of shard 0 may fetch its slivers (here from
+	// itself); another node may not; the epoch must match.
+	o := tn.owner(0)
+	req := &protocol.SyncShardRequest{Epoch: chain.GenesisEpoch, ShardIndex: 0, SliverType: protocol.Secondary, SliverCount: 10, RequestEpoch: chain.GenesisEpoch}
+	entries, err := tn.nodes[o].api.SyncShard(ctx, tn.sks[o], req)
+	if err != nil || len(entries) != 1 || entries[0].BlobID != id || !bytes.Equal(entries[0].Sliver.Data, enc.PairForShard(0).Secondary.Data) {
+		t.Fatalf("sync shard: %d entries, %v", len(entries), err)
+	}
+	wantAPIError(t, "sync shard by non-owner", func() error { _, err := tn.nodes[o].api.SyncShard(ctx, tn.sks[(o+1)%4], req); return err }(), nodeapi.ErrForbidden)
+	stale := *req
+	stale.RequestEpoch = chain.GenesisEpoch + 1
+	wantAPIError(t, "sync shard epoch", func() error { _, err := tn.nodes[o].api.SyncShard(ctx, tn.sks[o], &stale); return err }(), nodeapi.ErrEpochMismatch)
+
 	// Restart a node: its data and blob info stay, and its follower resumes
 	// from the stored cursor (it sees events after the restart, none twice).
 	h, err := tn.nodes[2].api.Health(ctx, true)

@@ -38,6 +38,7 @@ func (n *Node) routes() http.Handler {
 	h(nodeapi.RouteRecoverySymbols, true, n.recoverySymbols)
 	h(nodeapi.RouteInconsistencyProof, true, n.inconsistencyProof)
 	h(nodeapi.RouteBlobStatus, false, n.blobStatus)
+	h(nodeapi.RouteSyncShard, true, n.syncShard)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		nodeapi.WriteError(w, nodeapi.Errorf(nodeapi.ErrRouteNotFound, "no route %s %s", r.Method, r.URL.Path))
 	})

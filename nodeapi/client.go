@@ -91,6 +91,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 // do sends a request and returns the status and body of a 2xx response;
 // other statuses return the server's *Error.
 func (c *Client) do(ctx context.Context, method, path, query string, body []byte) (int, []byte, error) {
+	return c.doHeader(ctx, method, path, query, body, nil)
+}
+
+func (c *Client) doHeader(ctx context.Context, method, path, query string, body []byte, hdr http.Header) (int, []byte, error) {
 	u := c.base + path
 	if query != "" {
 		u += "?" + query
@@ -105,6 +109,9 @@ func (c *Client) do(ctx context.Context, method, path, query string, body []byte
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", ContentTypeBCS)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

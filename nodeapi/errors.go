@@ -51,6 +51,8 @@ var (
 	ErrShardNotAssigned = sentinel(http.StatusBadRequest, "FAILED_PRECONDITION", "SHARD_NOT_ASSIGNED")
 	ErrNotFullyStored   = sentinel(http.StatusBadRequest, "FAILED_PRECONDITION", "BLOB_NOT_FULLY_STORED")
 	ErrObjectNotLive    = sentinel(http.StatusBadRequest, "FAILED_PRECONDITION", "OBJECT_NOT_LIVE")
+	ErrEpochMismatch    = sentinel(http.StatusBadRequest, "FAILED_PRECONDITION", "EPOCH_MISMATCH")
+	ErrUnauthenticated  = sentinel(http.StatusUnauthorized, "UNAUTHENTICATED", "INVALID_AUTHORIZATION")
 	ErrForbidden        = sentinel(http.StatusForbidden, "PERMISSION_DENIED", "FORBIDDEN")
 	ErrNotFound         = sentinel(http.StatusNotFound, "NOT_FOUND", "NOT_FOUND")
 	ErrRouteNotFound    = sentinel(http.StatusNotFound, "NOT_FOUND", "ROUTE_NOT_FOUND")

@@ -207,3 +207,36 @@ func FuzzDecodeJSON(f *testing.F) {
 		_ = DecodeSuccess(b, &h)
 	})
 }
+
+func TestSyncShardResponse(t *testing.T) {
+	in := []SyncShardEntry{
+		{BlobID: encoding.BlobID{1}, Sliver: &encoding.Sliver{Type: encoding.Primary, Index: 3, SymbolSize: 2, Data: []byte{1, 2, 3, 4}}},
+		{BlobID: encoding.BlobID{2}, Sliver: &encoding.Sliver{Type: encoding.Secondary, Index: 9, SymbolSize: 4, Data: []byte{5, 6, 7, 8}}},
+	}
+	b := MarshalSyncShardResponse(in)
+	out, err := UnmarshalSyncShardResponse(b)
+	if err != nil || len(out) != 2 {
+		t.Fatal(err)
+	}
+	for i := range in {
+		if out[i].BlobID != in[i].BlobID || out[i].Sliver.Type != in[i].Sliver.Type || out[i].Sliver.Index != in[i].Sliver.Index {
+			t.Fatalf("entry %d: %+v", i, out[i])
+		}
+	}
+	if string(MarshalSyncShardResponse(out)) != string(b) {
+		t.Fatal("round trip differs")
+	}
+	if _, err := UnmarshalSyncShardResponse(append(b, 0)); err == nil {
+		t.Fatal("trailing byte accepted")
+	}
+}
+
+func FuzzSyncShardResponse(f *testing.F) {
+	f.Add(MarshalSyncShardResponse([]SyncShardEntry{{Sliver: &encoding.Sliver{SymbolSize: 2, Data: []byte{1, 2}}}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, err := UnmarshalSyncShardResponse(b)
+		if err == nil && string(MarshalSyncShardResponse(out)) != string(b) {
+			t.Fatalf("not canonical: %x", b)
+		}
+	})
+}
