@@ -43,6 +43,8 @@ func FuzzHandler(f *testing.F) {
 	f.Add(uint8(2), "/v1/blobs/"+bid+"/inconsistencyProof/secondary", []byte{1, 0, 1, 0, 2, 1, 2})
 	f.Add(uint8(0), "/v1/blobs/"+bid+"/confirmation/deletable/0x"+strings.Repeat("ab", 32)+"?wait_for_registration=true&wait_millis=1", []byte(nil))
 	f.Add(uint8(0), "/v1/blobs/"+bid+"/status", []byte(nil))
+	f.Add(uint8(0), "/v1/blobs/"+bid+"/decodingSymbols?targetSlivers=1,2&targetType=secondary", []byte(nil))
+	f.Add(uint8(2), "/v1/migrate/sync_shard", []byte{0, 1, 2})
 	f.Add(uint8(0), "/v1/health?detailed=true", []byte(nil))
 	f.Fuzz(func(t *testing.T, m uint8, target string, body []byte) {
 		method := []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete}[m%4]

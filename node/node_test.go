@@ -147,6 +147,31 @@ func TestStoreAndRead(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Decoding symbols (no proofs) for two secondary slivers from every
+	// node: enough to decode each, and the result matches.
+	dec := map[uint16][]encoding.DecodingSymbol{}
+	for _, rn := range tn.nodes {
+		ds, err := rn.api.DecodingSymbols(ctx, id, &nodeapi.DecodingQuery{Targets: []uint16{0, 7}, TargetType: encoding.Secondary})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range ds.Symbols {
+			dec[k] = append(dec[k], v...)
+		}
+	}
+	for _, k := range []uint16{0, 7} {
+		if len(dec[k]) != testShards {
+			t.Fatalf("target %d: %d symbols", k, len(dec[k]))
+		}
+		for _, ds := range dec[k] {
+			want := enc.PrimarySliver(int(ds.Index))
+			gs, err := x.RecoverySymbols(md, &want, []int{int(k)})
+			if err != nil || !bytes.Equal(gs[0].Symbol.Data, ds.Data) {
+				t.Fatalf("target %d: symbol from %d differs", k, ds.Index)
+			}
+		}
+	}
+
 	// Shard sync: the owner of shard 0 may fetch its slivers (here from
 	// itself); another node may not; the epoch must match.
 	o := tn.owner(0)

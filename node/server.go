@@ -39,6 +39,7 @@ func (n *Node) routes() http.Handler {
 	h(nodeapi.RouteInconsistencyProof, true, n.inconsistencyProof)
 	h(nodeapi.RouteBlobStatus, false, n.blobStatus)
 	h(nodeapi.RouteSyncShard, true, n.syncShard)
+	h(nodeapi.RouteDecodingSymbols, true, n.decodingSymbols)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		nodeapi.WriteError(w, nodeapi.Errorf(nodeapi.ErrRouteNotFound, "no route %s %s", r.Method, r.URL.Path))
 	})
@@ -638,6 +639,69 @@ func (n *Node) recoverySymbols(w http.ResponseWriter, r *http.Request) error {
 		return nodeapi.Errorf(nodeapi.ErrNotFound, "the node holds no slivers of %s for that target", id)
 	}
 	nodeapi.WriteBCS(w, http.StatusOK, encoding.MarshalGeneralRecoverySymbols(out))
+	return nil
+}
+
+func (n *Node) decodingSymbols(w http.ResponseWriter, r *http.Request) error {
+	v, err := n.currentView()
+	if err != nil {
+		return err
+	}
+	id, err := pathBlobID(r)
+	if err != nil {
+		return err
+	}
+	q, err := nodeapi.ParseDecodingQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	if _, err := n.blobInfo(id); err != nil {
+		return err
+	}
+	md, err := n.store.GetMetadata(id)
+	if err != nil {
+		return storeErr(err, "metadata of "+id.String())
+	}
+	p := md.Params()
+	targets := make([]int, len(q.Targets))
+	for i, t := range q.Targets {
+		if int(t) >= p.N {
+			return nodeapi.Errorf(nodeapi.ErrInvalidParameter, "target sliver %d: the blob has %d", t, p.N)
+		}
+		targets[i] = int(t)
+	}
+	x, put, err := n.expander(p.N)
+	if err != nil {
+		return nodeapi.Errorf(nodeapi.ErrInternal, "%v", err)
+	}
+	defer put()
+	out := &nodeapi.DecodingSymbols{TargetType: q.TargetType, Symbols: map[uint16][]encoding.DecodingSymbol{}}
+	src := q.TargetType.Orthogonal()
+	for _, s := range v.owned {
+		pair := p.ShardToPair(id, int(s))
+		idx := pair
+		if src == encoding.Secondary {
+			idx = p.N - 1 - pair
+		}
+		sl, err := n.sourceSliver(id, v, p, src, idx)
+		if err != nil {
+			return storeErr(err, "sliver")
+		}
+		if sl == nil {
+			continue
+		}
+		syms, err := x.RecoverySymbols(md, sl, targets)
+		if err != nil {
+			return nodeapi.Errorf(nodeapi.ErrInternal, "computing symbols: %v", err)
+		}
+		for _, g := range syms {
+			out.Symbols[g.TargetIndex] = append(out.Symbols[g.TargetIndex], g.Symbol.DecodingSymbol)
+		}
+	}
+	if len(out.Symbols) == 0 {
+		return nodeapi.Errorf(nodeapi.ErrNotFound, "the node holds no slivers of %s", id)
+	}
+	nodeapi.WriteBCS(w, http.StatusOK, nodeapi.MarshalDecodingSymbols(out))
 	return nil
 }
 

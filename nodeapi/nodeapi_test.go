@@ -240,3 +240,44 @@ func FuzzSyncShardResponse(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodingSymbols(t *testing.T) {
+	ds := &DecodingSymbols{TargetType: encoding.Secondary, Symbols: map[uint16][]encoding.DecodingSymbol{
+		1: {{Index: 2, Data: []byte{1, 2}}}, 256: {{Index: 0, Data: []byte{3, 4}}, {Index: 5, Data: []byte{5, 6}}},
+	}}
+	b := MarshalDecodingSymbols(ds)
+	// Key 256 (bytes 00 01) sorts before key 1 (bytes 01 00).
+	if b[1] != 0 || b[2] != 1 {
+		t.Fatalf("keys not in BCS order: %x", b)
+	}
+	back, err := UnmarshalDecodingSymbols(encoding.Secondary, b)
+	if err != nil || len(back.Symbols[256]) != 2 || string(MarshalDecodingSymbols(back)) != string(b) {
+		t.Fatalf("round trip: %v", err)
+	}
+	if _, err := UnmarshalDecodingSymbols(encoding.Primary, b); err == nil {
+		t.Fatal("wrong type accepted")
+	}
+	for _, raw := range []string{"targetSlivers=1,2&targetType=primary", "targetSlivers=1&targetSlivers=7&targetType=secondary"} {
+		v, _ := url.ParseQuery(raw)
+		if _, err := ParseDecodingQuery(v); err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+	}
+	for _, raw := range []string{"", "targetSlivers=1,1&targetType=primary", "targetSlivers=&targetType=primary", "targetSlivers=1"} {
+		v, _ := url.ParseQuery(raw)
+		if _, err := ParseDecodingQuery(v); !errors.Is(err, ErrInvalidParameter) {
+			t.Fatalf("%q: %v", raw, err)
+		}
+	}
+}
+
+func FuzzDecodingSymbols(f *testing.F) {
+	f.Add(byte(0), MarshalDecodingSymbols(&DecodingSymbols{Symbols: map[uint16][]encoding.DecodingSymbol{3: {{Index: 1, Data: []byte{9, 9}}}}}))
+	f.Fuzz(func(t *testing.T, ty byte, b []byte) {
+		st := encoding.SliverType(ty % 2)
+		ds, err := UnmarshalDecodingSymbols(st, b)
+		if err == nil && string(MarshalDecodingSymbols(ds)) != string(b) {
+			t.Fatalf("not canonical: %x", b)
+		}
+	})
+}
