@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/walrus-go/walrus/chain"
@@ -18,6 +19,7 @@ import (
 // stream. *client.Client implements it.
 type Chain interface {
 	Committee(ctx context.Context, which string) (*chain.Committee, error)
+	Pools(ctx context.Context) ([]*chain.Pool, error)
 	Follow(ctx context.Context, cursor chain.EventID, fn func(client.EventRecord) error) error
 }
 
@@ -39,6 +41,9 @@ const (
 	DefaultMaxPendingBlobs       = 1024
 	DefaultPendingTTL            = time.Minute
 	DefaultMaxSyncShardBytes     = 32 << 20
+	DefaultBlobSyncDelay         = 15 * time.Second
+	DefaultMaxConcurrentSyncs    = 8
+	maxSyncBackoff               = 30 * time.Second
 )
 
 // ErrConfig reports an invalid configuration.
@@ -49,6 +54,9 @@ type Config struct {
 	// ListenAddress is the REST API's address (DefaultListenAddress if
 	// empty; tests use "127.0.0.1:0").
 	ListenAddress string
+	// Listener, if set, is used instead of listening on ListenAddress (a
+	// caller that must know the address before the node starts binds it).
+	Listener net.Listener
 	// DataDir holds the node's pebble store. Required.
 	DataDir string
 	// StoreOptions are passed to storage.Open.
@@ -94,6 +102,16 @@ type Config struct {
 	PendingTTL      time.Duration
 	// MaxSyncShardBytes bounds the sliver bytes of one sync-shard response.
 	MaxSyncShardBytes int64
+
+	// BlobSyncDelay is how long the node waits after a blob's certification
+	// before recovering the slivers it misses (the live upload may still be
+	// arriving).
+	BlobSyncDelay time.Duration
+	// MaxConcurrentBlobSyncs bounds the blobs being recovered at once.
+	MaxConcurrentBlobSyncs int
+	// PeerPlainHTTP makes the node reach its peers over plain HTTP instead
+	// of HTTPS pinned to their registered network keys.
+	PeerPlainHTTP bool
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -129,6 +147,10 @@ func (c Config) WithDefaults() Config {
 	if c.MaxPendingBytes == 0 {
 		c.MaxPendingBytes = DefaultMaxPendingBytes
 	}
+	set(&c.BlobSyncDelay, DefaultBlobSyncDelay)
+	if c.MaxConcurrentBlobSyncs == 0 {
+		c.MaxConcurrentBlobSyncs = DefaultMaxConcurrentSyncs
+	}
 	if c.MaxSyncShardBytes == 0 {
 		c.MaxSyncShardBytes = DefaultMaxSyncShardBytes
 	}
@@ -150,12 +172,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: ProtocolKey is required", ErrConfig)
 	case c.Chain == nil:
 		return fmt.Errorf("%w: Chain is required", ErrConfig)
-	case c.MaxConcurrentRequests < 1 || c.MaxConcurrentRecovery < 1:
+	case c.MaxConcurrentRequests < 1 || c.MaxConcurrentRecovery < 1 || c.MaxConcurrentBlobSyncs < 1:
 		return fmt.Errorf("%w: concurrency limits must be positive", ErrConfig)
 	case c.MaxSliverSize < 0 || c.BodyHeadroom < 0 || c.MaxHeaderBytes < 1 || c.MaxPendingBytes < 0 || c.MaxPendingBlobs < 0 || c.MaxSyncShardBytes < 0:
 		return fmt.Errorf("%w: negative size limit", ErrConfig)
 	case c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 ||
-		c.CommitteeRefresh <= 0 || c.MaxRegistrationWait < 0 || c.RetryInterval <= 0 || c.PendingTTL < 0:
+		c.CommitteeRefresh <= 0 || c.MaxRegistrationWait < 0 || c.RetryInterval <= 0 || c.PendingTTL < 0 || c.BlobSyncDelay < 0:
 		return fmt.Errorf("%w: invalid duration", ErrConfig)
 	}
 	return c.StoreOptions.WithDefaults().Validate()

@@ -59,6 +59,12 @@ func (n *Node) handleEvent(ctx context.Context, r client.EventRecord) error {
 	switch e := r.Event.(type) {
 	case *chain.BlobRegistered:
 		n.flushPending(e.BlobID)
+	case *chain.BlobCertified:
+		if v := n.view.Load(); v != nil && v.member && !e.IsExtension {
+			if need, err := n.needsSync(e.BlobID, v); err == nil && need {
+				n.startSync(ctx, e.BlobID)
+			}
+		}
 	case *chain.InvalidBlobID:
 		n.pending.take(e.BlobID)
 		// An invalid blob's data is deleted at once (§3.2).

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +38,8 @@ type testNet struct {
 	sks   []*bls.SecretKey
 	nks   []*netkey.PrivateKey
 	dirs  []string
+	addrs []string
+	lns   []net.Listener // bound before genesis, used at the first start
 	nodes []*runningNode
 }
 
@@ -67,6 +71,13 @@ func newTestNet(t testing.TB) *testNet {
 		NShards: testShards, EpochDuration: time.Hour, MaxEpochsAhead: 10, MinFee: 1,
 		Balances: []chain.GenesisBalance{{Address: addrOf(tn.user), Amount: 1000 * chain.FrostPerWAL}},
 	}
+	for range 4 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tn.lns, tn.addrs = append(tn.lns, ln), append(tn.addrs, ln.Addr().String())
+	}
 	for i := range 4 {
 		sk, err := bls.KeyFromSeed(bytes.Repeat([]byte{byte(i + 11)}, 32))
 		if err != nil {
@@ -80,7 +91,7 @@ func newTestNet(t testing.TB) *testNet {
 		tn.sks, tn.nks = append(tn.sks, sk), append(tn.nks, nk)
 		npk := nk.PublicKey()
 		tn.g.Nodes = append(tn.g.Nodes, chain.GenesisNode{
-			Operator: addrOf(op), Name: "node" + strconv.Itoa(i), NetworkAddress: "127.0.0.1:1", PublicKey: sk.PublicKey().Bytes(),
+			Operator: addrOf(op), Name: "node" + strconv.Itoa(i), NetworkAddress: tn.addrs[i], PublicKey: sk.PublicKey().Bytes(),
 			NetworkPublicKey: npk[:], Stake: (100 + uint64(i)) * chain.FrostPerWAL, StoragePrice: 10, WritePrice: 10, Capacity: 1 << 40,
 		})
 		tn.g.Balances = append(tn.g.Balances, chain.GenesisBalance{Address: addrOf(op), Amount: chain.FrostPerWAL})
@@ -98,9 +109,11 @@ func newTestNet(t testing.TB) *testNet {
 		tn.startNode(i)
 	}
 	t.Cleanup(func() {
+		var wg sync.WaitGroup
 		for i := range tn.nodes {
-			tn.stopNode(i)
+			wg.Go(func() { tn.stopNode(i) })
 		}
+		wg.Wait()
 	})
 	// Every node knows the committee.
 	for i := range tn.nodes {
@@ -122,8 +135,10 @@ func (tn *testNet) chainClient() *client.Client {
 
 func (tn *testNet) startNode(i int) {
 	t := tn.t
+	ln := tn.lns[i]
+	tn.lns[i] = nil // a restart listens again on the same address
 	n, err := New(Config{
-		ListenAddress: "127.0.0.1:0", DataDir: tn.dirs[i], ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
+		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
 		StoreOptions: storage.Options{CacheSize: 8 << 20, MemTableSize: 4 << 20}, CommitteeRefresh: 200 * time.Millisecond,
 		RetryInterval: 50 * time.Millisecond,
 	})
@@ -241,15 +256,24 @@ func (tn *testNet) waitStatus(id encoding.BlobID, ok func(nodeapi.BlobStatus) bo
 
 // upload stores the metadata at every node and each shard's pair at its
 // owner.
-func (tn *testNet) upload(enc *encoding.EncodedBlob) {
+func (tn *testNet) upload(enc *encoding.EncodedBlob) { tn.uploadWithout(-1, enc) }
+
+// uploadWithout is upload leaving test node skip out.
+func (tn *testNet) uploadWithout(skip int, enc *encoding.EncodedBlob) {
 	t := tn.t
 	id := enc.Metadata.BlobID
 	for i, rn := range tn.nodes {
+		if i == skip {
+			continue
+		}
 		if r, err := rn.api.PutMetadata(tn.ctx, enc.Metadata); err != nil || r != nodeapi.PutStored {
 			t.Fatalf("node %d: put metadata: %v %v", i, r, err)
 		}
 	}
 	for s := range testShards {
+		if tn.owner(s) == skip {
+			continue
+		}
 		rn := tn.nodes[tn.owner(s)]
 		pair := enc.PairForShard(s)
 		for _, sl := range []encoding.Sliver{pair.Primary, pair.Secondary} {
@@ -263,6 +287,11 @@ func (tn *testNet) upload(enc *encoding.EncodedBlob) {
 // certificate collects confirmations (or attestations) from the nodes with
 // get and aggregates them until the message's threshold.
 func (tn *testNet) certificate(msg []byte, get func(*nodeapi.Client) (*protocol.SignedMessage, error)) chain.Certificate {
+	return tn.certificateWithout(-1, msg, get)
+}
+
+// certificateWithout is certificate without test node skip.
+func (tn *testNet) certificateWithout(skip int, msg []byte, get func(*nodeapi.Client) (*protocol.SignedMessage, error)) chain.Certificate {
 	t := tn.t
 	com, idx := tn.committee()
 	agg, err := protocol.NewAggregator(com, msg)
@@ -270,6 +299,9 @@ func (tn *testNet) certificate(msg []byte, get func(*nodeapi.Client) (*protocol.
 		t.Fatal(err)
 	}
 	for m := range com.Len() {
+		if idx[m] == skip {
+			continue
+		}
 		sm, err := get(tn.nodes[idx[m]].api)
 		if err != nil {
 			t.Fatalf("member %d (node %d): %v", m, idx[m], err)

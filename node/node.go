@@ -49,6 +49,13 @@ type Node struct {
 	eventsApplied atomic.Uint64
 	pending       *pendingCache
 
+	peersMu   sync.Mutex
+	peerCache *peerSet
+	syncMu    sync.Mutex
+	syncing   map[encoding.BlobID]struct{}
+	syncSem   chan struct{}
+	jobs      sync.WaitGroup // blob syncs
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -78,16 +85,20 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddress)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("node: listen: %w", err)
+	ln := cfg.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.ListenAddress); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("node: listen: %w", err)
+		}
 	}
 	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: st, ln: ln, pk: cfg.ProtocolKey.PublicKey(), started: time.Now(),
 		sem: make(chan struct{}, cfg.MaxConcurrentRequests), recSem: make(chan struct{}, cfg.MaxConcurrentRecovery),
 		expanders: map[int]*sync.Pool{},
 		pending:   newPendingCache(cfg.MaxPendingBytes, cfg.MaxPendingBlobs, cfg.PendingTTL),
+		syncing:   map[encoding.BlobID]struct{}{},
+		syncSem:   make(chan struct{}, cfg.MaxConcurrentBlobSyncs),
 	}
 	n.srv = &http.Server{
 		Handler:           n.routes(),
@@ -100,7 +111,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.NetworkKey != nil {
 		var names []string
-		if host, _, err := net.SplitHostPort(cfg.ListenAddress); err == nil && host != "" {
+		if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil && host != "" {
 			names = append(names, host)
 		}
 		cert, err := nodeapi.Certificate(cfg.NetworkKey, names...)
@@ -154,12 +165,20 @@ func (n *Node) Run(ctx context.Context) error {
 		err = fmt.Errorf("node: serve: %w", err)
 	}
 	cancel()
+	n.peersMu.Lock()
+	if n.peerCache != nil {
+		for _, p := range n.peerCache.peers {
+			p.api.CloseIdleConnections()
+		}
+	}
+	n.peersMu.Unlock()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	if serr := n.srv.Shutdown(sctx); serr != nil {
 		n.srv.Close()
 	}
 	scancel()
 	wg.Wait()
+	n.jobs.Wait()
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/encoding"
@@ -537,4 +538,56 @@ func TestPendingUploads(t *testing.T) {
 	}
 	msg := (&protocol.StorageConfirmation{Epoch: chain.GenesisEpoch, BlobID: id}).Marshal()
 	tn.certificate(msg, func(c *nodeapi.Client) (*protocol.SignedMessage, error) { return c.PermanentConfirmation(ctx, id) })
+}
+
+// TestBlobSync leaves one node out of the upload; after certification it
+// fetches the metadata from a peer and recovers its slivers from the
+// others' recovery symbols, over pinned HTTPS to their registered
+// addresses, and then confirms the blob too.
+func TestBlobSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test")
+	}
+	tn := newTestNet(t)
+	ctx := tn.ctx
+	enc, _ := encode(t, 10, 60_000)
+	id := enc.Metadata.BlobID
+	com, idx := tn.committee()
+	skip, least := -1, testShards+1
+	for m := range com.Len() {
+		if w := com.Weight(m); w < least {
+			skip, least = idx[m], w
+		}
+	}
+	tn.register(enc.Metadata, false)
+	tn.waitStatus(id, isKind(nodeapi.StatusPermanent))
+	tn.uploadWithout(skip, enc)
+	msg := (&protocol.StorageConfirmation{Epoch: chain.GenesisEpoch, BlobID: id}).Marshal()
+	cert := tn.certificateWithout(skip, msg, func(c *nodeapi.Client) (*protocol.SignedMessage, error) { return c.PermanentConfirmation(ctx, id) })
+	objs, err := tn.c.BlobObjects(ctx, id)
+	if err != nil || len(objs) != 1 {
+		t.Fatal(objs, err)
+	}
+	if _, err := tn.c.Send(ctx, tn.user, &chain.MsgCertifyBlob{Blob: objs[0].ID(), Cert: cert}); err != nil {
+		t.Fatal(err)
+	}
+	rn := tn.nodes[skip]
+	start := time.Now()
+	defer func() { t.Logf("synced in %v", time.Since(start)) }()
+	tn.waitFor("the skipped node to sync", func() bool {
+		_, err := rn.api.PermanentConfirmation(ctx, id)
+		return err == nil
+	})
+	for s := range testShards {
+		if tn.owner(s) != skip {
+			continue
+		}
+		p := enc.PairForShard(s)
+		for _, want := range []encoding.Sliver{p.Primary, p.Secondary} {
+			got, err := rn.api.GetSliver(ctx, id, uint16(p.PairIndex()), want.Type)
+			if err != nil || !bytes.Equal(got.Data, want.Data) || got.Index != want.Index {
+				t.Fatalf("shard %d %s: %v", s, want.Type, err)
+			}
+		}
+	}
 }

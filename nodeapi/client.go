@@ -88,6 +88,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return &Client{base: strings.TrimRight(cfg.BaseURL, "/"), hc: hc, maxResp: cfg.MaxResponseSize}, nil
 }
 
+// CloseIdleConnections closes the client's idle connections.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
 // do sends a request and returns the status and body of a 2xx response;
 // other statuses return the server's *Error.
 func (c *Client) do(ctx context.Context, method, path, query string, body []byte) (int, []byte, error) {

@@ -1,0 +1,232 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/walrus-go/walrus/crypto/bls"
+	"github.com/walrus-go/walrus/crypto/netkey"
+	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/nodeapi"
+)
+
+// Blob sync (§4.3): when a blob is certified and the node does not store
+// every sliver of its shards (it missed the upload), it fetches the
+// metadata from a peer and recovers each missing sliver from the
+// recovery symbols of the other committee members, verified against the
+// metadata. Sync jobs live in memory: a job interrupted by a restart is not
+// resumed (a restart-time scan for incomplete certified blobs remains to be
+// done).
+
+// peer is another committee member's API.
+type peer struct {
+	pk  [bls.PublicKeySize]byte
+	api *nodeapi.Client
+}
+
+type peerSet struct {
+	epoch uint32
+	peers []peer
+}
+
+// peers returns the APIs of the other members of the current committee,
+// from their pools' registered addresses and network keys (cached per
+// epoch).
+func (n *Node) peers(ctx context.Context, v *view) ([]peer, error) {
+	n.peersMu.Lock()
+	defer n.peersMu.Unlock()
+	if n.peerCache != nil && n.peerCache.epoch == v.epoch {
+		return n.peerCache.peers, nil
+	}
+	pools, err := n.cfg.Chain.Pools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	members := map[[bls.PublicKeySize]byte]bool{}
+	for _, pk := range v.owners {
+		members[pk] = true
+	}
+	own := n.pk.Bytes()
+	ps := &peerSet{epoch: v.epoch}
+	for _, p := range pools {
+		if p.PublicKey == own || !members[p.PublicKey] {
+			continue
+		}
+		cfg := nodeapi.ClientConfig{BaseURL: "http://" + p.NetworkAddress, Timeout: time.Minute}
+		if !n.cfg.PeerPlainHTTP {
+			nk, err := netkey.ParsePublicKey(p.NetworkPublicKey)
+			if err != nil {
+				n.log.Warn("peer without a valid network key", "node", p.NodeID, "err", err)
+				continue
+			}
+			cfg.BaseURL = "https://" + p.NetworkAddress
+			cfg.HTTPClient = &http.Client{Transport: nodeapi.PinnedTransport(nk), Timeout: time.Minute}
+		}
+		c, err := nodeapi.NewClient(cfg)
+		if err != nil {
+			n.log.Warn("peer with an invalid address", "node", p.NodeID, "addr", p.NetworkAddress, "err", err)
+			continue
+		}
+		ps.peers = append(ps.peers, peer{pk: p.PublicKey, api: c})
+	}
+	n.peerCache = ps
+	return ps.peers, nil
+}
+
+// needsSync reports whether the node misses metadata or slivers of blob id
+// in its shards.
+func (n *Node) needsSync(id encoding.BlobID, v *view) (bool, error) {
+	if ok, err := n.store.HasMetadata(id); err != nil || !ok {
+		return true, err
+	}
+	for _, s := range v.owned {
+		for _, t := range []encoding.SliverType{encoding.Primary, encoding.Secondary} {
+			if ok, err := n.store.HasSliver(s, t, id); err != nil || !ok {
+				return true, err
+			}
+		}
+	}
+	return false, nil
+}
+
+// startSync starts a sync job for a certified blob unless one is running.
+func (n *Node) startSync(ctx context.Context, id encoding.BlobID) {
+	n.syncMu.Lock()
+	if _, ok := n.syncing[id]; ok {
+		n.syncMu.Unlock()
+		return
+	}
+	n.syncing[id] = struct{}{}
+	n.syncMu.Unlock()
+	n.jobs.Go(func() {
+		defer func() {
+			n.syncMu.Lock()
+			delete(n.syncing, id)
+			n.syncMu.Unlock()
+		}()
+		if !n.sleep(ctx, n.cfg.BlobSyncDelay) {
+			return
+		}
+		select {
+		case n.syncSem <- struct{}{}:
+			defer func() { <-n.syncSem }()
+		case <-ctx.Done():
+			return
+		}
+		backoff := n.cfg.RetryInterval
+		for {
+			err := n.syncBlob(ctx, id)
+			if err == nil || ctx.Err() != nil {
+				return
+			}
+			n.log.Warn("blob sync", "blob", id, "err", err)
+			if !n.sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, maxSyncBackoff)
+		}
+	})
+}
+
+var errInconsistent = errors.New("node: blob is inconsistently encoded")
+
+// syncBlob stores the metadata and every missing sliver of the node's
+// shards for blob id, if the blob is still certified and valid.
+func (n *Node) syncBlob(ctx context.Context, id encoding.BlobID) error {
+	v, err := n.currentView()
+	if err != nil {
+		return err
+	}
+	in, err := n.store.BlobInfo(id)
+	if err != nil || in.Invalid || !in.IsCertified(v.epoch) {
+		return nil // gone, invalid or not certified: nothing to sync
+	}
+	if need, err := n.needsSync(id, v); err != nil || !need {
+		return err
+	}
+	peers, err := n.peers(ctx, v)
+	if err != nil {
+		return fmt.Errorf("listing peers: %w", err)
+	}
+	md, err := n.store.GetMetadata(id)
+	if err != nil {
+		for _, p := range peers {
+			if md, err = p.api.GetMetadata(ctx, id, v.nShards); err == nil {
+				break
+			}
+		}
+		if md == nil {
+			return fmt.Errorf("no peer served the metadata: %w", err)
+		}
+		if err := n.store.PutMetadata(md); err != nil {
+			return err
+		}
+	}
+	p := md.Params()
+	x, put, err := n.expander(p.N)
+	if err != nil {
+		return err
+	}
+	defer put()
+	for _, s := range v.owned {
+		pair := p.ShardToPair(id, int(s))
+		// Secondary slivers first: they need only f+1 symbols (§3.1).
+		for _, t := range []encoding.SliverType{encoding.Secondary, encoding.Primary} {
+			if ok, err := n.store.HasSliver(s, t, id); err != nil || ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			idx := pair
+			if t == encoding.Secondary {
+				idx = p.N - 1 - pair
+			}
+			sl, err := n.recoverSliver(ctx, x, md, peers, t, idx)
+			if err != nil {
+				return fmt.Errorf("shard %d, %s sliver %d: %w", s, t, idx, err)
+			}
+			if err := n.store.PutSliver(s, id, sl); err != nil {
+				return err
+			}
+		}
+	}
+	n.log.Info("blob synced", "blob", id)
+	return nil
+}
+
+// recoverSliver collects recovery symbols for sliver (t, idx) from the
+// peers until they decode to a sliver matching the metadata.
+func (n *Node) recoverSliver(ctx context.Context, x *encoding.Expander, md *encoding.VerifiedMetadata, peers []peer, t encoding.SliverType, idx int) (*encoding.Sliver, error) {
+	need := md.Params().RecoveryThreshold(t)
+	q := &nodeapi.RecoveryQuery{HasTarget: true, TargetSliver: uint16(idx), TargetType: t}
+	var syms []encoding.RecoverySymbol
+	var lastErr error
+	for _, p := range peers {
+		gs, err := p.api.RecoverySymbols(ctx, md.BlobID, q)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		for _, g := range gs {
+			if g.TargetType == t && int(g.TargetIndex) == idx {
+				syms = append(syms, g.Symbol)
+			}
+		}
+		if len(syms) < need {
+			continue
+		}
+		sl, proof, err := x.RecoverSliver(md, t, idx, syms)
+		if proof != nil {
+			return nil, fmt.Errorf("%w: %v", errInconsistent, err)
+		}
+		if err == nil {
+			return sl, nil
+		}
+		lastErr = err
+	}
+	return nil, fmt.Errorf("%d of %d symbols: %v", len(syms), need, lastErr)
+}
