@@ -56,6 +56,17 @@ func (n *Node) handleEvent(ctx context.Context, r client.EventRecord) error {
 	for _, ig := range res.Ignored {
 		n.log.Warn("event ignored", "event", ig.Event.ID, "kind", ig.Event.Kind, "err", ig.Err)
 	}
+	// Blobs left without live objects (deleted) or marked invalid lose
+	// their data at once (§3.2, §4.3); they are also in the store's
+	// deletion queue, so a crash before this point leaves the work to the
+	// garbage collector.
+	if v := n.view.Load(); v != nil {
+		for _, id := range res.Unregistered {
+			if _, err := n.deleteIfUnregistered(id, v.epoch); err != nil {
+				return err
+			}
+		}
+	}
 	switch e := r.Event.(type) {
 	case *chain.BlobRegistered:
 		n.flushPending(e.BlobID)
@@ -67,12 +78,6 @@ func (n *Node) handleEvent(ctx context.Context, r client.EventRecord) error {
 		}
 	case *chain.InvalidBlobID:
 		n.pending.take(e.BlobID)
-		// An invalid blob's data is deleted at once (§3.2).
-		if v := n.view.Load(); v != nil {
-			if err := n.store.DeleteBlobData(e.BlobID, v.owned); err != nil {
-				return fmt.Errorf("deleting invalid blob %s: %w", e.BlobID, err)
-			}
-		}
 	case *chain.EpochChangeStart, *chain.EpochChangeDone:
 		if err := n.refreshView(ctx); err != nil {
 			return fmt.Errorf("refreshing committee at epoch event: %w", err)

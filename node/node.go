@@ -56,6 +56,9 @@ type Node struct {
 	syncSem   chan struct{}
 	jobs      sync.WaitGroup // blob syncs
 
+	epochChanged chan struct{} // signalled when the view's epoch changes
+	gcMu         sync.Mutex
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -99,6 +102,8 @@ func New(cfg Config) (*Node, error) {
 		pending:   newPendingCache(cfg.MaxPendingBytes, cfg.MaxPendingBlobs, cfg.PendingTTL),
 		syncing:   map[encoding.BlobID]struct{}{},
 		syncSem:   make(chan struct{}, cfg.MaxConcurrentBlobSyncs),
+
+		epochChanged: make(chan struct{}, 1),
 	}
 	n.srv = &http.Server{
 		Handler:           n.routes(),
@@ -157,6 +162,7 @@ func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.refreshLoop(ctx) })
 	wg.Go(func() { n.followLoop(ctx) })
+	wg.Go(func() { n.gcLoop(ctx) })
 
 	var err error
 	select {
@@ -280,6 +286,12 @@ func (n *Node) refreshView(ctx context.Context) error {
 		}
 	}
 	n.view.Store(v)
+	if old == nil || old.epoch != v.epoch {
+		select {
+		case n.epochChanged <- struct{}{}:
+		default:
+		}
+	}
 	n.log.Info("committee", "epoch", v.epoch, "member", v.member, "shards", len(v.owned))
 	return nil
 }

@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/encoding"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/protocol"
+	"github.com/walrus-go/walrus/storage/blobinfo"
 )
 
 func randomBlob(seed uint64, n int) []byte {
@@ -343,6 +343,15 @@ func TestDeletableAndRejections(t *testing.T) {
 		t.Fatal(err)
 	}
 	tn.waitStatus(id, isKind(nodeapi.StatusNonexistent))
+	for i, rn := range tn.nodes {
+		tn.waitFor(fmt.Sprintf("node %d to delete the blob's data", i), func() bool {
+			ok, err := rn.n.Store().HasMetadata(id)
+			return err == nil && !ok
+		})
+	}
+	if ok, _ := tn.nodes[s0].n.Store().HasSliver(0, encoding.Secondary, id); ok {
+		t.Fatal("a sliver of the deleted blob is left")
+	}
 	wantAPIError(t, "read deleted", func() error {
 		_, err := tn.nodes[s0].api.GetSliver(ctx, id, uint16(p0.PairIndex()), encoding.Primary)
 		return err
@@ -572,8 +581,6 @@ func TestBlobSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	rn := tn.nodes[skip]
-	start := time.Now()
-	defer func() { t.Logf("synced in %v", time.Since(start)) }()
 	tn.waitFor("the skipped node to sync", func() bool {
 		_, err := rn.api.PermanentConfirmation(ctx, id)
 		return err == nil
@@ -589,5 +596,44 @@ func TestBlobSync(t *testing.T) {
 				t.Fatalf("shard %d %s: %v", s, want.Type, err)
 			}
 		}
+	}
+}
+
+// TestGarbageCollection runs a node's collection for the epoch in which a
+// blob's storage ends: its object records expire and its data is deleted,
+// once.
+func TestGarbageCollection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test")
+	}
+	tn := newTestNet(t)
+	enc, _ := encode(t, 12, 10_000)
+	id := enc.Metadata.BlobID
+	tn.register(enc.Metadata, false) // storage for epochs 1 and 2
+	tn.waitStatus(id, isKind(nodeapi.StatusPermanent))
+	tn.upload(enc)
+	o := tn.owner(0)
+	n := tn.nodes[o].n
+	end := uint32(chain.GenesisEpoch + 2)
+	if err := n.maybeCollect(tn.ctx, end-1); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := n.Store().HasMetadata(id); !ok {
+		t.Fatal("collected a live blob")
+	}
+	if err := n.maybeCollect(tn.ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := n.Store().HasMetadata(id); ok {
+		t.Fatal("metadata of an expired blob kept")
+	}
+	if ok, _ := n.Store().HasSliver(0, encoding.Primary, id); ok {
+		t.Fatal("sliver of an expired blob kept")
+	}
+	if g, ok, err := n.Store().GCProgress(); err != nil || !ok || g.LastCompleted != end || g.LastStarted != end {
+		t.Fatalf("progress %+v %v %v", g, ok, err)
+	}
+	if st, err := n.Store().BlobStatus(id, end); err != nil || st.Kind != blobinfo.Nonexistent {
+		t.Fatalf("status after expiry %+v %v", st, err)
 	}
 }
