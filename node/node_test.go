@@ -477,6 +477,12 @@ func TestTLSPinning(t *testing.T) {
 	if resp.TLS == nil || resp.TLS.NegotiatedProtocol != "h2" {
 		t.Fatalf("TLS state %+v", resp.TLS)
 	}
+	resp = rawRequest(t, rn.hc, http.MethodGet, rn.n.URL()+"/v1/api", nil)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !json.Valid(b) || !strings.Contains(string(b), "/v1/migrate/sync_shard") {
+		t.Fatalf("/v1/api: %s", resp.Status)
+	}
 	wrong := tn.nks[1].PublicKey()
 	c, err := nodeapi.NewClient(nodeapi.ClientConfig{BaseURL: rn.n.URL(), NetworkPublicKey: &wrong})
 	if err != nil {

@@ -40,6 +40,12 @@ func (n *Node) routes() http.Handler {
 	h(nodeapi.RouteBlobStatus, false, n.blobStatus)
 	h(nodeapi.RouteSyncShard, true, n.syncShard)
 	h(nodeapi.RouteDecodingSymbols, true, n.decodingSymbols)
+	api := nodeapi.OpenAPI()
+	h(nodeapi.RouteAPI, false, func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Content-Type", nodeapi.ContentTypeJSON)
+		_, _ = w.Write(api)
+		return nil
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		nodeapi.WriteError(w, nodeapi.Errorf(nodeapi.ErrRouteNotFound, "no route %s %s", r.Method, r.URL.Path))
 	})

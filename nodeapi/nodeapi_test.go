@@ -281,3 +281,15 @@ func FuzzDecodingSymbols(f *testing.F) {
 		}
 	})
 }
+
+func TestOpenAPI(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := doc.Paths["/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}"]["put"]; !ok || len(doc.Paths) != 13 {
+		t.Fatalf("%d paths", len(doc.Paths))
+	}
+}
