@@ -2,12 +2,25 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/storage"
 	"github.com/walrus-go/walrus/storage/blobinfo"
+)
+
+// Event batching: the events of one block are applied in one durable batch
+// with the cursor of the block's last event. A block's events are flushed
+// when the next block's first event arrives, when maxEventBatch are
+// buffered, or after eventFlushInterval without new events (Follow does not
+// say where a block ends).
+const (
+	maxEventBatch      = 512
+	eventFlushInterval = 10 * time.Millisecond
 )
 
 // followLoop follows chain events from the store's cursor until ctx ends,
@@ -26,8 +39,9 @@ func (n *Node) followLoop(ctx context.Context) {
 }
 
 // follow resumes the event stream right after the stored cursor (the last
-// event handled) and applies each event with its ID as the new cursor in one
-// durable batch, so a crash at any point neither loses nor repeats an event.
+// event handled) and applies events in batches together with the cursor,
+// so a crash at any point neither loses nor repeats an event: a batch that
+// failed is delivered again when follow restarts from the stored cursor.
 func (n *Node) follow(ctx context.Context) error {
 	cur, ok, err := n.store.Cursor()
 	if err != nil {
@@ -37,22 +51,84 @@ func (n *Node) follow(ctx context.Context) error {
 	if ok {
 		start = chain.EventID{Height: cur.Height, Index: cur.Index + 1}
 	}
-	return n.cfg.Chain.Follow(ctx, start, func(r client.EventRecord) error {
-		return n.handleEvent(ctx, r)
+	fctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu     sync.Mutex
+		buf    []client.EventRecord
+		failed error // sticky: nothing is applied after a failed batch
+	)
+	flush := func() error { // mu held
+		if failed != nil || len(buf) == 0 {
+			return failed
+		}
+		failed = n.applyRecords(fctx, buf)
+		buf = buf[:0]
+		return failed
+	}
+	tickerDone := make(chan struct{})
+	go func() {
+		defer close(tickerDone)
+		t := time.NewTicker(eventFlushInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-t.C:
+				mu.Lock()
+				err := flush()
+				mu.Unlock()
+				if err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}
+	}()
+	err = n.cfg.Chain.Follow(fctx, start, func(r client.EventRecord) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(buf) > 0 && (buf[0].ID.Height != r.ID.Height || len(buf) >= maxEventBatch) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if failed != nil {
+			return failed
+		}
+		buf = append(buf, r)
+		return nil
 	})
+	cancel(nil)
+	<-tickerDone
+	mu.Lock()
+	ferr := flush() // events already delivered: apply them before leaving
+	mu.Unlock()
+	if cause := context.Cause(fctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	if ferr != nil {
+		return ferr
+	}
+	return err
 }
 
-// handleEvent applies one chain event.
-func (n *Node) handleEvent(ctx context.Context, r client.EventRecord) error {
+// applyRecords applies the blob events among records and the cursor of the
+// last record in one durable batch, then acts on them in order.
+func (n *Node) applyRecords(ctx context.Context, records []client.EventRecord) error {
 	var evs []blobinfo.Event
-	if ev, ok := BlobEvent(r); ok {
-		evs = append(evs, ev)
+	for _, r := range records {
+		if ev, ok := BlobEvent(r); ok {
+			evs = append(evs, ev)
+		}
 	}
-	res, err := n.store.ApplyEvents(evs, storage.EventCursor{Height: r.ID.Height, Index: r.ID.Index})
+	last := records[len(records)-1].ID
+	res, err := n.store.ApplyEvents(evs, storage.EventCursor{Height: last.Height, Index: last.Index})
 	if err != nil {
-		return fmt.Errorf("applying event %d:%d: %w", r.ID.Height, r.ID.Index, err)
+		return fmt.Errorf("applying events up to %d:%d: %w", last.Height, last.Index, err)
 	}
-	n.eventsApplied.Add(1)
+	n.eventsApplied.Add(uint64(len(records)))
 	for _, ig := range res.Ignored {
 		n.log.Warn("event ignored", "event", ig.Event.ID, "kind", ig.Event.Kind, "err", ig.Err)
 	}
@@ -67,20 +143,24 @@ func (n *Node) handleEvent(ctx context.Context, r client.EventRecord) error {
 			}
 		}
 	}
-	switch e := r.Event.(type) {
-	case *chain.BlobRegistered:
-		n.flushPending(e.BlobID)
-	case *chain.BlobCertified:
-		if v := n.view.Load(); v != nil && v.member && !e.IsExtension {
-			if need, err := n.needsSync(e.BlobID, v); err == nil && need {
-				n.startSync(ctx, e.BlobID)
+	for _, r := range records {
+		switch e := r.Event.(type) {
+		case *chain.BlobRegistered:
+			n.flushPending(e.BlobID)
+		case *chain.BlobCertified:
+			if v := n.view.Load(); v != nil && v.member && !e.IsExtension {
+				if need, err := n.needsSync(e.BlobID, v); err == nil && need {
+					n.startSync(ctx, e.BlobID)
+				}
 			}
-		}
-	case *chain.InvalidBlobID:
-		n.pending.take(e.BlobID)
-	case *chain.EpochChangeStart, *chain.EpochChangeDone:
-		if err := n.refreshView(ctx); err != nil {
-			return fmt.Errorf("refreshing committee at epoch event: %w", err)
+		case *chain.InvalidBlobID:
+			n.pending.take(e.BlobID)
+		case *chain.EpochChangeStart, *chain.EpochChangeDone:
+			// The view is re-read now (and periodically); a failure here
+			// does not undo the applied batch.
+			if err := n.refreshView(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("refreshing committee at epoch event", "err", err)
+			}
 		}
 	}
 	return nil

@@ -196,11 +196,19 @@ func TestStoreAndRead(t *testing.T) {
 	tn.stopNode(2)
 	enc2, _ := encode(t, 2, 5000)
 	tn.register(enc2.Metadata, false) // while node 2 is down
+	tn.register(enc2.Metadata, true)  // a second object of the same blob
 	tn.startNode(2)
 	tn.waitStatus(enc2.Metadata.BlobID, isKind(nodeapi.StatusPermanent))
 	after, _, _ := tn.nodes[2].n.Store().Cursor()
 	if !before.Less(after) {
 		t.Fatalf("cursor %v -> %v", before, after)
+	}
+	tn.waitFor("node 2 to count both objects", func() bool {
+		in, err := tn.nodes[2].n.Store().BlobInfo(enc2.Metadata.BlobID)
+		return err == nil && in.RegisteredDeletable == 1
+	})
+	if in, _ := tn.nodes[2].n.Store().BlobInfo(enc2.Metadata.BlobID); in.PermanentRegistered == nil || in.PermanentRegistered.Count != 1 {
+		t.Fatalf("objects of the blob registered during the downtime: %+v", in)
 	}
 	info, err := tn.nodes[2].n.Store().BlobInfo(id)
 	if err != nil || info.PermanentRegistered.Count != 1 || info.PermanentCertified.Count != 1 {
