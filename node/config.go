@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 type Chain interface {
 	Committee(ctx context.Context, which string) (*chain.Committee, error)
 	Pools(ctx context.Context) ([]*chain.Pool, error)
+	Send(ctx context.Context, key ed25519.PrivateKey, msgs ...chain.Msg) (*client.Inclusion, error)
 	Follow(ctx context.Context, cursor chain.EventID, fn func(client.EventRecord) error) error
 }
 
@@ -68,6 +70,10 @@ type Config struct {
 	// self-signed certificate for this key, which clients pin (§4.1);
 	// without it the API is plain HTTP (for loopback tests and proxies).
 	NetworkKey *netkey.PrivateKey
+	// Operator is the account key that operates the node's staking pool; the
+	// node sends its epoch_sync_done with it. Without it the node syncs its
+	// gained shards but does not report (an operator must).
+	Operator ed25519.PrivateKey
 	// Chain is the chain client. Required.
 	Chain Chain
 	// Logger receives the node's log; nil discards it.

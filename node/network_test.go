@@ -37,6 +37,7 @@ type testNet struct {
 	user  ed25519.PrivateKey
 	sks   []*bls.SecretKey
 	nks   []*netkey.PrivateKey
+	ops   []ed25519.PrivateKey
 	dirs  []string
 	addrs []string
 	lns   []net.Listener // bound before genesis, used at the first start
@@ -61,14 +62,17 @@ func addrOf(k ed25519.PrivateKey) chain.Address {
 	return chain.AddressOf(k.Public().(ed25519.PublicKey))
 }
 
-func newTestNet(t testing.TB) *testNet {
+func newTestNet(t testing.TB) *testNet { return newTestNetEpoch(t, time.Hour) }
+
+// newTestNetEpoch starts a test network whose epochs last epoch.
+func newTestNetEpoch(t testing.TB, epoch time.Duration) *testNet {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	tn := &testNet{t: t, ctx: ctx, user: edKey(1)}
 	tn.g = &chain.Genesis{
 		ChainID: "walrus-node-test", GenesisTime: time.Now().Add(-time.Second).UTC().Truncate(time.Millisecond),
-		NShards: testShards, EpochDuration: time.Hour, MaxEpochsAhead: 10, MinFee: 1,
+		NShards: testShards, EpochDuration: epoch, MaxEpochsAhead: 10, MinFee: 1,
 		Balances: []chain.GenesisBalance{{Address: addrOf(tn.user), Amount: 1000 * chain.FrostPerWAL}},
 	}
 	for range 4 {
@@ -88,7 +92,7 @@ func newTestNet(t testing.TB) *testNet {
 			t.Fatal(err)
 		}
 		op := edKey(byte(40 + i))
-		tn.sks, tn.nks = append(tn.sks, sk), append(tn.nks, nk)
+		tn.sks, tn.nks, tn.ops = append(tn.sks, sk), append(tn.nks, nk), append(tn.ops, op)
 		npk := nk.PublicKey()
 		tn.g.Nodes = append(tn.g.Nodes, chain.GenesisNode{
 			Operator: addrOf(op), Name: "node" + strconv.Itoa(i), NetworkAddress: tn.addrs[i], PublicKey: sk.PublicKey().Bytes(),
@@ -138,7 +142,7 @@ func (tn *testNet) startNode(i int) {
 	ln := tn.lns[i]
 	tn.lns[i] = nil // a restart listens again on the same address
 	n, err := New(Config{
-		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
+		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
 		StoreOptions: storage.Options{CacheSize: 8 << 20, MemTableSize: 4 << 20}, CommitteeRefresh: 200 * time.Millisecond,
 		RetryInterval: 50 * time.Millisecond,
 	})

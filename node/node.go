@@ -56,7 +56,9 @@ type Node struct {
 	syncSem   chan struct{}
 	jobs      sync.WaitGroup // blob syncs
 
-	epochChanged chan struct{} // signalled when the view's epoch changes
+	epochChanged chan struct{} // signalled when the view's epoch changes (GC)
+	epochSignal  chan struct{} // same, for the epoch-change service
+	syncedEpoch  atomic.Uint32 // last epoch reported synced on chain
 	gcMu         sync.Mutex
 
 	closeOnce sync.Once
@@ -69,6 +71,7 @@ type view struct {
 	nShards int
 	params  encoding.Params
 	member  bool
+	nodeID  chain.ObjectID            // when member
 	owned   []uint16                  // sorted
 	owners  [][bls.PublicKeySize]byte // BLS key of each shard's owner
 }
@@ -104,6 +107,7 @@ func New(cfg Config) (*Node, error) {
 		syncSem:   make(chan struct{}, cfg.MaxConcurrentBlobSyncs),
 
 		epochChanged: make(chan struct{}, 1),
+		epochSignal:  make(chan struct{}, 1),
 	}
 	n.srv = &http.Server{
 		Handler:           n.routes(),
@@ -163,6 +167,7 @@ func (n *Node) Run(ctx context.Context) error {
 	wg.Go(func() { n.refreshLoop(ctx) })
 	wg.Go(func() { n.followLoop(ctx) })
 	wg.Go(func() { n.gcLoop(ctx) })
+	wg.Go(func() { n.epochLoop(ctx) })
 
 	var err error
 	select {
@@ -250,6 +255,7 @@ func (n *Node) refreshView(ctx context.Context) error {
 		}
 		if m.PublicKey == pkb {
 			v.member = true
+			v.nodeID = m.NodeID
 			v.owned = slices.Clone(m.Shards)
 			slices.Sort(v.owned)
 		}
@@ -270,10 +276,15 @@ func (n *Node) refreshView(ctx context.Context) error {
 		return err
 	}
 	for _, s := range v.owned {
-		// Shards move between nodes only with shard sync, which is not
-		// implemented yet: a newly owned shard is taken as ready.
-		if st, ok := shards[s]; !ok || st != storage.ShardReady {
-			if err := n.store.SetShardStatus(s, storage.ShardReady); err != nil {
+		// A shard of the genesis committee starts empty and ready; a shard
+		// gained later is in transfer until the epoch-change service has
+		// fetched it (epochSync).
+		if _, ok := shards[s]; !ok {
+			st := storage.ShardInTransfer
+			if v.epoch <= chain.GenesisEpoch {
+				st = storage.ShardReady
+			}
+			if err := n.store.SetShardStatus(s, st); err != nil {
 				return err
 			}
 		}
@@ -287,9 +298,11 @@ func (n *Node) refreshView(ctx context.Context) error {
 	}
 	n.view.Store(v)
 	if old == nil || old.epoch != v.epoch {
-		select {
-		case n.epochChanged <- struct{}{}:
-		default:
+		for _, c := range []chan struct{}{n.epochChanged, n.epochSignal} {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
 		}
 	}
 	n.log.Info("committee", "epoch", v.epoch, "member", v.member, "shards", len(v.owned))

@@ -8,8 +8,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/encoding"
@@ -650,4 +652,87 @@ func TestGarbageCollection(t *testing.T) {
 	if st, err := n.Store().BlobStatus(id, end); err != nil || st.Kind != blobinfo.Nonexistent {
 		t.Fatalf("status after expiry %+v %v", st, err)
 	}
+}
+
+// TestEpochChange stakes on the node with the fewest shards so that it
+// gains shards in epoch 2: it fetches them from their previous owners with
+// sync_shard, every node reports epoch_sync_done with its operator key,
+// and the chain completes the epoch change.
+func TestEpochChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test with an epoch change")
+	}
+	tn := newTestNetEpoch(t, 6*time.Second)
+	ctx := tn.ctx
+	com, err := tn.c.Committee(ctx, chain.CommitteeCurrent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := com.Members[0]
+	for _, m := range com.Members {
+		if m.Weight() < small.Weight() {
+			small = m
+		}
+	}
+	x := -1
+	for i, sk := range tn.sks {
+		if sk.PublicKey().Bytes() == small.PublicKey {
+			x = i
+		}
+	}
+	if _, err := tn.c.Send(ctx, tn.user, &chain.MsgStake{Node: small.NodeID, Amount: 500 * chain.FrostPerWAL}); err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := encode(t, 13, 30_000)
+	id := enc.Metadata.BlobID
+	tn.register(enc.Metadata, false)
+	tn.waitStatus(id, isKind(nodeapi.StatusPermanent))
+	tn.upload(enc)
+	if sys, _ := tn.c.System(ctx); sys.Epoch != chain.GenesisEpoch {
+		t.Fatalf("set-up too slow: already in epoch %d", sys.Epoch)
+	}
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		sys, err := tn.c.System(ctx)
+		if err == nil && sys.Epoch == chain.GenesisEpoch+1 && sys.State == chain.StateChangeDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("epoch change not done: %+v %v", sys, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	com2, err := tn.c.Committee(ctx, chain.CommitteeCurrent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gained []uint16
+	for _, m := range com2.Members {
+		if m.PublicKey == small.PublicKey {
+			for _, s := range m.Shards {
+				if !slices.Contains(small.Shards, s) {
+					gained = append(gained, s)
+				}
+			}
+		}
+	}
+	if len(gained) == 0 {
+		t.Fatalf("node %d gained no shards: %v -> %+v", x, small.Shards, com2.Members)
+	}
+	rn := tn.nodes[x]
+	tn.waitFor("node views of epoch 2", func() bool {
+		h, err := rn.api.Health(ctx, false)
+		return err == nil && h.Epoch == chain.GenesisEpoch+1 && h.ShardSummary.OwnedShardStatus.Ready == h.ShardSummary.Owned
+	})
+	for _, s := range gained {
+		p := enc.PairForShard(int(s))
+		for _, want := range []encoding.Sliver{p.Primary, p.Secondary} {
+			got, err := rn.api.GetSliver(ctx, id, uint16(p.PairIndex()), want.Type)
+			if err != nil || !bytes.Equal(got.Data, want.Data) {
+				t.Fatalf("gained shard %d, %s sliver: %v", s, want.Type, err)
+			}
+		}
+	}
+	t.Logf("node %d gained shards %v", x, gained)
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/crypto/netkey"
 	"github.com/walrus-go/walrus/encoding"
@@ -32,9 +34,9 @@ type peerSet struct {
 	peers []peer
 }
 
-// peers returns the APIs of the other members of the current committee,
-// from their pools' registered addresses and network keys (cached per
-// epoch).
+// peers returns the APIs of the other storage nodes (members of the
+// current committee first), from their pools' registered addresses and
+// network keys (cached per epoch).
 func (n *Node) peers(ctx context.Context, v *view) ([]peer, error) {
 	n.peersMu.Lock()
 	defer n.peersMu.Unlock()
@@ -51,8 +53,11 @@ func (n *Node) peers(ctx context.Context, v *view) ([]peer, error) {
 	}
 	own := n.pk.Bytes()
 	ps := &peerSet{epoch: v.epoch}
+	slices.SortStableFunc(pools, func(a, b *chain.Pool) int {
+		return cmpBool(members[b.PublicKey], members[a.PublicKey])
+	})
 	for _, p := range pools {
-		if p.PublicKey == own || !members[p.PublicKey] {
+		if p.PublicKey == own {
 			continue
 		}
 		cfg := nodeapi.ClientConfig{BaseURL: "http://" + p.NetworkAddress, Timeout: time.Minute}
@@ -74,6 +79,30 @@ func (n *Node) peers(ctx context.Context, v *view) ([]peer, error) {
 	}
 	n.peerCache = ps
 	return ps.peers, nil
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// peerByKey returns the API of the node with BLS key pk.
+func (n *Node) peerByKey(ctx context.Context, v *view, pk [bls.PublicKeySize]byte) (*nodeapi.Client, error) {
+	peers, err := n.peers(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range peers {
+		if p.pk == pk {
+			return p.api, nil
+		}
+	}
+	return nil, fmt.Errorf("no reachable node with key %x", pk[:8])
 }
 
 // needsSync reports whether the node misses metadata or slivers of blob id

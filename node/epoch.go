@@ -1,0 +1,217 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/chain/client"
+	"github.com/walrus-go/walrus/crypto/bls"
+	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/nodeapi"
+	"github.com/walrus-go/walrus/protocol"
+	"github.com/walrus-go/walrus/storage"
+)
+
+// Epoch change (§4.3): when an epoch starts, the node fetches the shards it
+// gained from their previous owners with sync_shard (primary then
+// secondary slivers, in batches, resumable through the stored sync
+// progress), verifies every sliver against its blob's metadata, marks the
+// shards ready and reports epoch_sync_done on chain with its operator key.
+// Shards it lost become read-only (refreshView). The fallback of Walrus
+// when a previous owner cannot serve (recovering the shard blob by blob from
+// the committee) is not implemented: the node retries the owner.
+
+// shardSyncBatch is the number of slivers asked for per sync_shard call.
+const shardSyncBatch = 1000
+
+// epochLoop runs the epoch-change work whenever the node is a committee
+// member of an epoch it has not reported synced.
+func (n *Node) epochLoop(ctx context.Context) {
+	backoff := n.cfg.RetryInterval
+	for {
+		d := n.cfg.CommitteeRefresh
+		if v := n.view.Load(); v != nil && v.member && n.syncedEpoch.Load() < v.epoch {
+			if err := n.epochSync(ctx, v); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				n.log.Warn("epoch sync", "epoch", v.epoch, "err", err)
+				d, backoff = backoff, min(2*backoff, maxSyncBackoff)
+			} else {
+				backoff = n.cfg.RetryInterval
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.epochSignal:
+		case <-time.After(d):
+		}
+	}
+}
+
+// epochSync syncs the shards gained in v's epoch and reports the epoch
+// synced.
+func (n *Node) epochSync(ctx context.Context, v *view) error {
+	own := n.pk.Bytes()
+	pools, err := n.cfg.Chain.Pools(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range pools {
+		if p.PublicKey == own && p.LastSyncEpoch >= v.epoch {
+			n.syncedEpoch.Store(v.epoch)
+			return nil // already reported (before a restart)
+		}
+	}
+	prev, err := n.cfg.Chain.Committee(ctx, chain.CommitteePrevious)
+	if err != nil && !errors.Is(err, client.ErrNotFound) {
+		return err
+	}
+	gained := map[uint16][bls.PublicKeySize]byte{}
+	if prev != nil && prev.Epoch+1 == v.epoch {
+		prevOwner := map[uint16][bls.PublicKeySize]byte{}
+		for _, m := range prev.Members {
+			for _, s := range m.Shards {
+				prevOwner[s] = m.PublicKey
+			}
+		}
+		for _, s := range v.owned {
+			if o, ok := prevOwner[s]; ok && o != own {
+				gained[s] = o
+			}
+		}
+	}
+	for _, s := range v.owned {
+		if st, err := n.store.ShardStatus(s); err != nil {
+			return err
+		} else if st == storage.ShardReady {
+			continue
+		}
+		if owner, ok := gained[s]; ok {
+			if err := n.store.SetShardStatus(s, storage.ShardInTransfer); err != nil {
+				return err
+			}
+			if err := n.syncShardFrom(ctx, v, s, owner); err != nil {
+				return fmt.Errorf("shard %d: %w", s, err)
+			}
+			if err := n.store.ClearSyncProgress(s); err != nil {
+				return err
+			}
+		}
+		if err := n.store.SetShardStatus(s, storage.ShardReady); err != nil {
+			return err
+		}
+		n.log.Info("shard synced", "shard", s, "epoch", v.epoch)
+	}
+	if n.cfg.Operator == nil {
+		n.syncedEpoch.Store(v.epoch) // reporting is left to the operator
+		return nil
+	}
+	_, err = n.cfg.Chain.Send(ctx, n.cfg.Operator, &chain.MsgEpochSyncDone{Node: v.nodeID, Epoch: v.epoch})
+	if err != nil && !errors.Is(err, chain.ErrEpochState) {
+		return fmt.Errorf("reporting epoch %d synced: %w", v.epoch, err)
+	}
+	n.syncedEpoch.Store(v.epoch)
+	n.log.Info("epoch synced", "epoch", v.epoch, "gained shards", len(gained))
+	return nil
+}
+
+// syncShardFrom fetches shard s from its previous owner (BLS key owner),
+// both sliver types, from the stored progress on.
+func (n *Node) syncShardFrom(ctx context.Context, v *view, s uint16, owner [bls.PublicKeySize]byte) error {
+	api, err := n.peerByKey(ctx, v, owner)
+	if err != nil {
+		return err
+	}
+	for _, t := range []encoding.SliverType{encoding.Primary, encoding.Secondary} {
+		var start encoding.BlobID
+		if last, ok, err := n.store.SyncProgress(s, t); err != nil {
+			return err
+		} else if ok {
+			if start, ok = next(last); !ok {
+				continue
+			}
+		}
+		for {
+			req := &protocol.SyncShardRequest{Epoch: v.epoch, ShardIndex: s, SliverType: protocol.SliverType(t),
+				StartingBlobID: start, SliverCount: shardSyncBatch, RequestEpoch: v.epoch}
+			entries, err := api.SyncShard(ctx, n.cfg.ProtocolKey, req)
+			if err != nil {
+				return fmt.Errorf("sync_shard %s from %s: %w", t, start, err)
+			}
+			var keep []storage.SliverEntry
+			for _, e := range entries {
+				if e.Sliver.Type != t {
+					continue
+				}
+				if err := n.verifyShardSliver(ctx, v, s, e); err != nil {
+					n.log.Warn("sliver from shard sync dropped", "shard", s, "blob", e.BlobID, "err", err)
+					continue
+				}
+				keep = append(keep, storage.SliverEntry{BlobID: e.BlobID, Sliver: e.Sliver})
+			}
+			if len(keep) > 0 {
+				if err := n.store.PutSlivers(s, keep); err != nil {
+					return err
+				}
+			}
+			if len(entries) == 0 {
+				break
+			}
+			last := entries[len(entries)-1].BlobID
+			if err := n.store.SetSyncProgress(s, t, last); err != nil {
+				return err
+			}
+			var ok bool
+			if start, ok = next(last); !ok || len(entries) < shardSyncBatch {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// verifyShardSliver checks a sliver received by shard sync: the blob is
+// registered, the sliver belongs to shard s, and it matches the metadata
+// (fetched from a peer if the node lacks it).
+func (n *Node) verifyShardSliver(ctx context.Context, v *view, s uint16, e nodeapi.SyncShardEntry) error {
+	in, err := n.store.BlobInfo(e.BlobID)
+	if err != nil || !in.IsRegistered(v.epoch) {
+		return fmt.Errorf("blob not registered at epoch %d", v.epoch)
+	}
+	md, err := n.store.GetMetadata(e.BlobID)
+	if errors.Is(err, storage.ErrNotFound) {
+		peers, perr := n.peers(ctx, v)
+		if perr != nil {
+			return perr
+		}
+		for _, p := range peers {
+			if md, err = p.api.GetMetadata(ctx, e.BlobID, v.nShards); err == nil {
+				break
+			}
+		}
+		if err == nil {
+			err = n.store.PutMetadata(md)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	p := md.Params()
+	if err := p.CheckSliverShape(e.Sliver, md.SymbolSize()); err != nil {
+		return err
+	}
+	if got := p.PairToShard(e.BlobID, e.Sliver.PairIndex(p)); got != int(s) {
+		return fmt.Errorf("sliver of shard %d, not %d", got, s)
+	}
+	x, put, err := n.expander(p.N)
+	if err != nil {
+		return err
+	}
+	defer put()
+	return x.VerifySliver(md, e.Sliver)
+}
