@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -142,7 +144,7 @@ func (tn *testNet) startNode(i int) {
 	ln := tn.lns[i]
 	tn.lns[i] = nil // a restart listens again on the same address
 	n, err := New(Config{
-		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
+		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], Logger: testLogger(i), BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
 		StoreOptions: storage.Options{CacheSize: 8 << 20, MemTableSize: 4 << 20}, CommitteeRefresh: 200 * time.Millisecond,
 		RetryInterval: 50 * time.Millisecond,
 	})
@@ -335,4 +337,14 @@ func wantAPIError(t testing.TB, what string, err error, want *nodeapi.Error) {
 	if !errors.As(err, &e) || !errors.Is(err, want) || e.Code != want.Code {
 		t.Fatalf("%s: got %v, want %s (HTTP %d)", what, err, want.Reason, want.Code)
 	}
+}
+
+var logNodes = os.Getenv("NODE_TEST_LOG") != ""
+
+// testLogger logs a node's warnings to stderr when NODE_TEST_LOG is set.
+func testLogger(i int) *slog.Logger {
+	if !logNodes {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", i)
 }

@@ -1,12 +1,24 @@
-// Package node is the Walrus storage node service: the REST API of §4.2
-// (metadata and sliver uploads verified against the blob ID, reads, storage
-// confirmations, recovery symbols, inconsistency proofs, blob status,
-// health) over a storage.Store, and an event follower that applies the
-// chain's blob events to the store with the event cursor, and tracks the
-// epoch and the node's shards from the committee.
+// Package node is the Walrus storage node service (reference §4):
+//
+//   - the REST API of §4.2 (package nodeapi is its wire protocol), served
+//     over HTTPS/HTTP2 with a certificate for the node's network key:
+//     metadata and sliver uploads verified against the blob ID and stored
+//     under the owning shard, pending uploads held until registration,
+//     reads, storage confirmations signed with the BLS key for the current
+//     epoch, recovery and decoding symbols, inconsistency proofs answered
+//     with invalid-blob attestations, blob status, health, shard sync;
+//   - the event follower (follower.go): chain events from the store's
+//     cursor, each block's blob events applied with the cursor in one
+//     durable batch;
+//   - blob sync (sync.go): slivers missed at upload recovered from the
+//     committee after certification;
+//   - the epoch-change service (epoch.go): gained shards fetched from their
+//     previous owners, epoch_sync_done reported;
+//   - garbage collection (gc.go) once per epoch, and immediate deletion of
+//     deleted or invalid blobs.
 //
 // Lifecycle: New opens the store and binds the listener, Run serves and
-// follows the chain until its context ends, Close releases the store.
+// runs the services until its context ends, Close releases the store.
 package node
 
 import (
