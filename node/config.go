@@ -13,6 +13,7 @@ import (
 	"github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/crypto/netkey"
+	"github.com/walrus-go/walrus/encoding"
 	"github.com/walrus-go/walrus/storage"
 )
 
@@ -115,6 +116,9 @@ type Config struct {
 	BlobSyncDelay time.Duration
 	// MaxConcurrentBlobSyncs bounds the blobs being recovered at once.
 	MaxConcurrentBlobSyncs int
+	// Blocked, if set, names the blobs on the node's deny list: their
+	// uploads and reads are refused with 403.
+	Blocked func(encoding.BlobID) bool
 	// PeerPlainHTTP makes the node reach its peers over plain HTTP instead
 	// of HTTPS pinned to their registered network keys.
 	PeerPlainHTTP bool

@@ -44,6 +44,24 @@ type testNet struct {
 	addrs []string
 	lns   []net.Listener // bound before genesis, used at the first start
 	nodes []*runningNode
+
+	blockMu sync.Mutex
+	blocked map[encoding.BlobID]bool // the nodes' deny list
+}
+
+func (tn *testNet) block(id encoding.BlobID) {
+	tn.blockMu.Lock()
+	defer tn.blockMu.Unlock()
+	if tn.blocked == nil {
+		tn.blocked = map[encoding.BlobID]bool{}
+	}
+	tn.blocked[id] = true
+}
+
+func (tn *testNet) isBlocked(id encoding.BlobID) bool {
+	tn.blockMu.Lock()
+	defer tn.blockMu.Unlock()
+	return tn.blocked[id]
 }
 
 type runningNode struct {
@@ -144,7 +162,7 @@ func (tn *testNet) startNode(i int) {
 	ln := tn.lns[i]
 	tn.lns[i] = nil // a restart listens again on the same address
 	n, err := New(Config{
-		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], Logger: testLogger(i), BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
+		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], Logger: testLogger(i), Blocked: tn.isBlocked, BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
 		StoreOptions: storage.Options{CacheSize: 8 << 20, MemTableSize: 4 << 20}, CommitteeRefresh: 200 * time.Millisecond,
 		RetryInterval: 50 * time.Millisecond,
 	})

@@ -250,6 +250,11 @@ func TestDeletableAndRejections(t *testing.T) {
 		return err
 	}(), nodeapi.ErrNotFound)
 
+	// A blob on the deny list.
+	tn.block(other.Metadata.BlobID)
+	wantAPIError(t, "denied metadata", func() error { _, err := tn.nodes[0].api.PutMetadata(ctx, other.Metadata); return err }(), nodeapi.ErrForbidden)
+	checkAIP(t, rawRequest(t, tn.nodes[0].hc, http.MethodGet, tn.nodes[0].n.URL()+nodeapi.MetadataPath(other.Metadata.BlobID), nil), 403, "PERMISSION_DENIED", "FORBIDDEN")
+
 	obj := tn.register(enc.Metadata, true)
 	tn.waitStatus(id, isKind(nodeapi.StatusDeletable))
 	n0 := tn.nodes[0].api
@@ -307,7 +312,7 @@ func TestDeletableAndRejections(t *testing.T) {
 	big := make([]byte, 2<<20)
 	resp = rawRequest(t, tn.nodes[s0].hc, http.MethodPut, tn.nodes[s0].n.URL()+nodeapi.SliverPath(id, uint16(p0.PairIndex()), encoding.Primary), big)
 	checkAIP(t, resp, 413, "RESOURCE_EXHAUSTED", "REQUEST_TOO_LARGE")
-	req, _ := http.NewRequest(http.MethodPut, tn.nodes[0].n.URL()+nodeapi.MetadataPath(other.Metadata.BlobID), io.MultiReader(bytes.NewReader(big)))
+	req, _ := http.NewRequest(http.MethodPut, tn.nodes[0].n.URL()+nodeapi.MetadataPath(encoding.BlobID{7}), io.MultiReader(bytes.NewReader(big)))
 	req.ContentLength = -1
 	r2, err := tn.nodes[0].hc.Do(req)
 	if err != nil {

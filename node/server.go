@@ -128,6 +128,14 @@ func pathBlobID(r *http.Request) (encoding.BlobID, error) {
 	return nodeapi.ParseBlobID(r.PathValue(nodeapi.ParamBlobID))
 }
 
+// checkAllowed refuses blobs on the node's deny list.
+func (n *Node) checkAllowed(id encoding.BlobID) error {
+	if n.cfg.Blocked != nil && n.cfg.Blocked(id) {
+		return nodeapi.Errorf(nodeapi.ErrForbidden, "blob %s is on this node's deny list", id)
+	}
+	return nil
+}
+
 func pathSliver(r *http.Request, v *view) (id encoding.BlobID, pair uint16, t encoding.SliverType, err error) {
 	if id, err = pathBlobID(r); err != nil {
 		return
@@ -180,6 +188,9 @@ func (n *Node) getMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := n.checkAllowed(id); err != nil {
+		return err
+	}
 	if _, err := n.blobInfo(id); err != nil {
 		return err
 	}
@@ -198,6 +209,9 @@ func (n *Node) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := pathBlobID(r)
 	if err != nil {
+		return err
+	}
+	if err := n.checkAllowed(id); err != nil {
 		return err
 	}
 	pending, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending))
@@ -281,6 +295,9 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, pair, t, err := pathSliver(r, v)
 	if err != nil {
+		return err
+	}
+	if err := n.checkAllowed(id); err != nil {
 		return err
 	}
 	pending, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending))
@@ -369,6 +386,9 @@ func (n *Node) getSliver(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, pair, t, err := pathSliver(r, v)
 	if err != nil {
+		return err
+	}
+	if err := n.checkAllowed(id); err != nil {
 		return err
 	}
 	if _, err := n.registeredInfo(id, v); err != nil {

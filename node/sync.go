@@ -170,8 +170,8 @@ func (n *Node) syncBlob(ctx context.Context, id encoding.BlobID) error {
 		return err
 	}
 	in, err := n.store.BlobInfo(id)
-	if err != nil || in.Invalid || !in.IsCertified(v.epoch) {
-		return nil // gone, invalid or not certified: nothing to sync
+	if err != nil || in.Invalid || !in.IsCertified(v.epoch) || n.checkAllowed(id) != nil {
+		return nil // gone, invalid, not certified or denied: nothing to sync
 	}
 	if need, err := n.needsSync(id, v); err != nil || !need {
 		return err
