@@ -104,7 +104,21 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if r.ContentLength > limit {
 		return nil, nodeapi.Errorf(nodeapi.ErrTooLarge, "body of %d bytes exceeds the limit of %d", r.ContentLength, limit)
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var b []byte
+	var err error
+	if r.ContentLength >= 0 {
+		// Known length (checked against the limit above): one allocation.
+		b = make([]byte, r.ContentLength)
+		if _, err = io.ReadFull(body, b); err == nil {
+			var one [1]byte
+			if k, _ := body.Read(one[:]); k > 0 {
+				err = errors.New("body longer than its Content-Length")
+			}
+		}
+	} else {
+		b, err = io.ReadAll(body)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -126,7 +126,20 @@ func (c *Client) doHeader(ctx context.Context, method, path, query string, body 
 	if !ok {
 		limit = DefaultMaxErrorSize
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	var b []byte
+	if resp.ContentLength > limit {
+		return 0, nil, fmt.Errorf("%w: %s %s: %d bytes, limit %d", ErrResponseTooLarge, method, path, resp.ContentLength, limit)
+	} else if resp.ContentLength >= 0 {
+		// Known length: read it into one buffer, then expect the end.
+		b = make([]byte, resp.ContentLength, resp.ContentLength+1)
+		if _, err = io.ReadFull(resp.Body, b); err == nil {
+			var rest []byte
+			rest, err = io.ReadAll(io.LimitReader(resp.Body, 1))
+			b = append(b, rest...)
+		}
+	} else {
+		b, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("nodeapi: %s %s: reading response: %w", method, path, err)
 	}
