@@ -667,7 +667,7 @@ func TestEpochChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole-network test with an epoch change")
 	}
-	tn := newTestNetEpoch(t, 6*time.Second)
+	tn := newTestNetEpoch(t, 8*time.Second) // voting ends 4 s after genesis, set-up takes about 1 s
 	ctx := tn.ctx
 	com, err := tn.c.Committee(ctx, chain.CommitteeCurrent)
 	if err != nil {
