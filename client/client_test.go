@@ -1,0 +1,268 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/devnet"
+	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/nodeapi"
+)
+
+func randomBlob(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// newNet starts a devnet (4 nodes, 100 shards) and a client with its wallet.
+func newNet(t testing.TB) (*devnet.Network, *Client, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	nw, err := devnet.Start(ctx, devnet.Config{Dir: t.TempDir(), BlobSyncDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := nw.Close(); err != nil {
+			t.Errorf("devnet close: %v", err)
+		}
+	})
+	c, err := New(Config{Chain: nw.Chain(), Wallet: nw.Wallet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return nw, c, ctx
+}
+
+func TestStoreAndRead(t *testing.T) {
+	nw, c, ctx := newNet(t)
+	sizes := []int{0, 1, 1 << 20}
+	if !testing.Short() {
+		sizes = append(sizes, 64<<20)
+	}
+	for i, size := range sizes {
+		blob := randomBlob(uint64(i+1), size)
+		start := time.Now()
+		res, err := c.Store(ctx, blob, StoreOptions{Epochs: 2})
+		if err != nil {
+			t.Fatalf("store %d bytes: %v", size, err)
+		}
+		stored := time.Since(start)
+		nc := res.NewlyCreated
+		if nc == nil {
+			t.Fatalf("store %d bytes: %+v", size, res)
+		}
+		want, err := encoding.ComputeMetadata(blob, nw.Shards())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bo := nc.BlobObject
+		if bo.BlobID != want.BlobID || res.BlobID() != want.BlobID {
+			t.Fatalf("blob ID %s, want %s", bo.BlobID, want.BlobID)
+		}
+		enc, _ := encoding.EncodedBlobLength(uint64(size), nw.Shards())
+		if bo.Size != uint64(size) || !bo.Deletable || bo.CertifiedEpoch == nil || *bo.CertifiedEpoch != chain.GenesisEpoch ||
+			bo.RegisteredEpoch != chain.GenesisEpoch || bo.Storage.StartEpoch != chain.GenesisEpoch ||
+			bo.Storage.EndEpoch != chain.GenesisEpoch+2 || bo.Storage.StorageSize != enc || bo.EncodingType != encoding.EncodingTypeRS2 {
+			t.Fatalf("blob object %+v", bo)
+		}
+		if op := nc.ResourceOperation.RegisterFromScratch; op == nil || op.EncodedLength != enc || op.EpochsAhead != 2 || nc.Cost == 0 {
+			t.Fatalf("resource operation %+v, cost %d", nc.ResourceOperation, nc.Cost)
+		}
+		start = time.Now()
+		got, err := c.Read(ctx, want.BlobID, ReadOptions{})
+		if err != nil {
+			t.Fatalf("read %d bytes: %v", size, err)
+		}
+		if !bytes.Equal(got, blob) {
+			t.Fatalf("read %d bytes: content differs", size)
+		}
+		t.Logf("%d bytes: store %v, read %v", size, stored.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	}
+}
+
+func TestResultJSON(t *testing.T) {
+	_, c, ctx := newNet(t)
+	res, err := c.Store(ctx, []byte("json shape"), StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	bo, _ := m["newlyCreated"]["blobObject"].(map[string]any)
+	st, _ := bo["storage"].(map[string]any)
+	for _, k := range []string{"id", "registeredEpoch", "blobId", "size", "encodingType", "certifiedEpoch", "storage", "deletable"} {
+		if _, ok := bo[k]; !ok {
+			t.Errorf("blobObject has no %q: %s", k, b)
+		}
+	}
+	for _, k := range []string{"id", "startEpoch", "endEpoch", "storageSize"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("storage has no %q: %s", k, b)
+		}
+	}
+	if _, ok := m["newlyCreated"]["resourceOperation"].(map[string]any)["registerFromScratch"]; !ok || bo["encodingType"] != "RS2" ||
+		!strings.HasPrefix(bo["id"].(string), "0x") || bo["blobId"] != res.BlobID().String() {
+		t.Errorf("json %s", b)
+	}
+}
+
+func TestAlreadyCertified(t *testing.T) {
+	_, c, ctx := newNet(t)
+	blob := randomBlob(7, 10_000)
+	first, err := c.Store(ctx, blob, StoreOptions{Epochs: 3, Permanent: true})
+	if err != nil || first.NewlyCreated == nil || first.NewlyCreated.BlobObject.Deletable {
+		t.Fatalf("first store: %+v %v", first, err)
+	}
+	// Shorter or equal lifetime: already certified, nothing uploaded.
+	for _, opts := range []StoreOptions{{Epochs: 3}, {Epochs: 1, Permanent: true}} {
+		again, err := c.Store(ctx, blob, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac := again.AlreadyCertified
+		if ac == nil || ac.BlobID != first.BlobID() || ac.EndEpoch != chain.GenesisEpoch+3 || ac.Object == nil || *ac.Object != first.NewlyCreated.BlobObject.ID {
+			t.Fatalf("store again with %+v: %+v", opts, again)
+		}
+		if b, _ := json.Marshal(again); !bytes.Contains(b, []byte(`"alreadyCertified":{"blobId":"`+first.BlobID().String())) {
+			t.Fatalf("json %s", b)
+		}
+	}
+	// Longer: a new blob object.
+	longer, err := c.Store(ctx, blob, StoreOptions{Epochs: 4, Permanent: true})
+	if err != nil || longer.NewlyCreated == nil || longer.NewlyCreated.BlobObject.Storage.EndEpoch != chain.GenesisEpoch+4 {
+		t.Fatalf("longer store: %+v %v", longer, err)
+	}
+	// Force: a new object even though one is certified.
+	forced, err := c.Store(ctx, blob, StoreOptions{Epochs: 1, Permanent: true, Force: true})
+	if err != nil || forced.NewlyCreated == nil || forced.NewlyCreated.BlobObject.ID == longer.NewlyCreated.BlobObject.ID {
+		t.Fatalf("forced store: %+v %v", forced, err)
+	}
+	st, err := c.Status(ctx, first.BlobID())
+	if err != nil || st.Kind != nodeapi.StatusPermanent || !st.IsCertified || st.EndEpoch != chain.GenesisEpoch+4 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+}
+
+func TestReadErrorsAndDelete(t *testing.T) {
+	nw, c, ctx := newNet(t)
+	// A blob that was never stored.
+	missing, err := encoding.ComputeMetadata([]byte("never stored"), nw.Shards())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(ctx, missing.BlobID, ReadOptions{}); !errors.Is(err, ErrBlobNotFound) {
+		t.Fatalf("read of a missing blob: %v", err)
+	}
+	if st, err := c.Status(ctx, missing.BlobID); err != nil || st.Kind != nodeapi.StatusNonexistent {
+		t.Fatalf("status of a missing blob: %+v %v", st, err)
+	}
+
+	blob := randomBlob(3, 300_000)
+	res, err := c.Store(ctx, blob, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.BlobID()
+	for _, check := range []encoding.ConsistencyCheck{encoding.CheckDefault, encoding.CheckStrict, encoding.CheckSkip} {
+		if got, err := c.Read(ctx, id, ReadOptions{Consistency: check}); err != nil || !bytes.Equal(got, blob) {
+			t.Fatalf("read with %s check: %v", check, err)
+		}
+	}
+	if st, err := c.Status(ctx, id); err != nil || st.Kind != nodeapi.StatusDeletable {
+		t.Fatalf("status %+v %v", st, err)
+	}
+
+	// Extend the deletable blob, then delete it: reads then fail clearly.
+	bo, err := c.Extend(ctx, res.NewlyCreated.BlobObject.ID, 2)
+	if err != nil || bo.Storage.EndEpoch != chain.GenesisEpoch+3 {
+		t.Fatalf("extend: %+v %v", bo, err)
+	}
+	ids, err := c.Delete(ctx, id)
+	if err != nil || len(ids) != 1 || ids[0] != res.NewlyCreated.BlobObject.ID {
+		t.Fatalf("delete: %v %v", ids, err)
+	}
+	if _, err := c.Delete(ctx, id); !errors.Is(err, ErrObjectNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := c.Read(ctx, id, ReadOptions{})
+		if errors.Is(err, ErrBlobNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("read after delete: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestReadWithNodeDown(t *testing.T) {
+	nw, c, ctx := newNet(t)
+	blob := randomBlob(9, 500_000)
+	res, err := c.Store(ctx, blob, StoreOptions{Permanent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.StopNode(0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Read(ctx, res.BlobID(), ReadOptions{})
+	if err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("read with node 0 down: %v", err)
+	}
+	// A store still reaches a quorum with three of four nodes.
+	blob2 := randomBlob(10, 200_000)
+	res2, err := c.Store(ctx, blob2, StoreOptions{})
+	if err != nil {
+		t.Fatalf("store with node 0 down: %v", err)
+	}
+	if got, err := c.Read(ctx, res2.BlobID(), ReadOptions{}); err != nil || !bytes.Equal(got, blob2) {
+		t.Fatalf("read back: %v", err)
+	}
+	// With two of four down, 50 shards remain: fewer than the 34 primary
+	// slivers needed? No — 50 ≥ 34, reads still work; stores cannot reach
+	// a quorum (67).
+	if err := nw.StopNode(1); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Read(ctx, res.BlobID(), ReadOptions{}); err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("read with two nodes down: %v", err)
+	}
+	if _, err := c.Store(ctx, randomBlob(11, 1000), StoreOptions{}); !errors.Is(err, ErrNotEnoughNodes) {
+		t.Fatalf("store with two nodes down: %v", err)
+	}
+	// Three down: 25 shards, too few to read.
+	if err := nw.StopNode(2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(ctx, res.BlobID(), ReadOptions{}); !errors.Is(err, ErrNotEnoughNodes) {
+		t.Fatalf("read with three nodes down: %v", err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	if _, err := New(Config{}); !errors.Is(err, ErrConfig) {
+		t.Fatalf("no chain: %v", err)
+	}
+}

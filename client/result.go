@@ -1,0 +1,140 @@
+package client
+
+import (
+	"encoding/json"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/nodeapi"
+)
+
+// StoreResult is the outcome of a store, shaped as Walrus's
+// BlobStoreResult (reference §8.1): exactly one field is set.
+type StoreResult struct {
+	NewlyCreated     *NewlyCreated     `json:"newlyCreated,omitempty"`
+	AlreadyCertified *AlreadyCertified `json:"alreadyCertified,omitempty"`
+}
+
+// BlobID returns the stored blob's ID.
+func (r *StoreResult) BlobID() encoding.BlobID {
+	if r.NewlyCreated != nil {
+		return r.NewlyCreated.BlobObject.BlobID
+	}
+	return r.AlreadyCertified.BlobID
+}
+
+// NewlyCreated reports a blob registered, uploaded and certified by this
+// store.
+type NewlyCreated struct {
+	BlobObject        BlobObject        `json:"blobObject"`
+	ResourceOperation ResourceOperation `json:"resourceOperation"`
+	// Cost is the FROST paid for storage and writes (transaction fees
+	// excluded).
+	Cost uint64 `json:"cost"`
+}
+
+// AlreadyCertified reports a blob that was already certified for long
+// enough; nothing was uploaded. Object is the certified Blob object found
+// on chain; Event, when known, is the event of its certification.
+type AlreadyCertified struct {
+	BlobID   encoding.BlobID  `json:"blobId"`
+	Event    *nodeapi.EventID `json:"event,omitempty"`
+	Object   *chain.ObjectID  `json:"-"`
+	EndEpoch uint32           `json:"endEpoch"`
+}
+
+// MarshalJSON implements json.Marshaler (object IDs as 0x hex).
+func (a AlreadyCertified) MarshalJSON() ([]byte, error) {
+	type form struct {
+		BlobID   encoding.BlobID  `json:"blobId"`
+		Event    *nodeapi.EventID `json:"event,omitempty"`
+		Object   string           `json:"object,omitempty"`
+		EndEpoch uint32           `json:"endEpoch"`
+	}
+	f := form{BlobID: a.BlobID, Event: a.Event, EndEpoch: a.EndEpoch}
+	if a.Object != nil {
+		f.Object = a.Object.String()
+	}
+	return json.Marshal(f)
+}
+
+// BlobObject is an on-chain Blob object in Walrus's JSON form.
+type BlobObject struct {
+	ID              chain.ObjectID
+	RegisteredEpoch uint32
+	BlobID          encoding.BlobID
+	Size            uint64
+	EncodingType    uint8
+	CertifiedEpoch  *uint32
+	Storage         StorageResource
+	Deletable       bool
+}
+
+// StorageResource is a blob's storage in Walrus's JSON form.
+type StorageResource struct {
+	ID          chain.ObjectID
+	StartEpoch  uint32
+	EndEpoch    uint32
+	StorageSize uint64
+}
+
+func blobObjectOf(b *chain.Blob) BlobObject {
+	var ce *uint32
+	if b.CertifiedEpoch != nil {
+		e := *b.CertifiedEpoch
+		ce = &e
+	}
+	return BlobObject{
+		ID: b.ID, RegisteredEpoch: b.RegisteredEpoch, BlobID: b.BlobID, Size: b.Size, EncodingType: b.EncodingType,
+		CertifiedEpoch: ce, Deletable: b.Deletable,
+		Storage: StorageResource{ID: b.Storage.ID, StartEpoch: b.Storage.Start, EndEpoch: b.Storage.End, StorageSize: b.Storage.Size},
+	}
+}
+
+// MarshalJSON implements json.Marshaler in Walrus's form.
+func (b BlobObject) MarshalJSON() ([]byte, error) {
+	type storage struct {
+		ID          string `json:"id"`
+		StartEpoch  uint32 `json:"startEpoch"`
+		EndEpoch    uint32 `json:"endEpoch"`
+		StorageSize uint64 `json:"storageSize"`
+	}
+	type form struct {
+		ID              string          `json:"id"`
+		RegisteredEpoch uint32          `json:"registeredEpoch"`
+		BlobID          encoding.BlobID `json:"blobId"`
+		Size            uint64          `json:"size"`
+		EncodingType    string          `json:"encodingType"`
+		CertifiedEpoch  *uint32         `json:"certifiedEpoch"`
+		Storage         storage         `json:"storage"`
+		Deletable       bool            `json:"deletable"`
+	}
+	et := "unknown"
+	if b.EncodingType == encoding.EncodingTypeRS2 {
+		et = "RS2"
+	}
+	return json.Marshal(form{
+		ID: b.ID.String(), RegisteredEpoch: b.RegisteredEpoch, BlobID: b.BlobID, Size: b.Size, EncodingType: et,
+		CertifiedEpoch: b.CertifiedEpoch, Deletable: b.Deletable,
+		Storage: storage{ID: b.Storage.ID.String(), StartEpoch: b.Storage.StartEpoch, EndEpoch: b.Storage.EndEpoch, StorageSize: b.Storage.StorageSize},
+	})
+}
+
+// ResourceOperation tells how the store obtained its Blob object: exactly
+// one field is set.
+type ResourceOperation struct {
+	RegisterFromScratch *RegisterFromScratch `json:"registerFromScratch,omitempty"`
+	ReuseRegistration   *ReuseRegistration   `json:"reuseRegistration,omitempty"`
+}
+
+// RegisterFromScratch: storage was reserved and the blob registered.
+type RegisterFromScratch struct {
+	EncodedLength uint64 `json:"encodedLength"`
+	EpochsAhead   uint32 `json:"epochsAhead"`
+}
+
+// ReuseRegistration: an uncertified registration owned by the wallet was
+// reused (a retried store).
+type ReuseRegistration struct {
+	EncodedLength uint64 `json:"encodedLength"`
+}

@@ -1,0 +1,373 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/nodeapi"
+	"github.com/walrus-go/walrus/protocol"
+)
+
+// StoreOptions are the options of a store.
+type StoreOptions struct {
+	// Epochs is the number of epochs the blob is stored for, counting the
+	// current one (default 1).
+	Epochs uint32
+	// Permanent stores a permanent blob; the default is deletable.
+	Permanent bool
+	// Force uploads and certifies even if the blob is already certified.
+	Force bool
+}
+
+// Store encodes data and stores it on Walrus (reference §7.1). Unless
+// opts.Force, a blob already certified until at least the requested end
+// epoch (permanent, or deletable and owned by the wallet when a deletable
+// blob is asked for) returns AlreadyCertified without uploading.
+func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
+	if opts.Epochs == 0 {
+		opts.Epochs = 1
+	}
+	v, sys, err := c.committee(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := v.n()
+	p, err := encoding.NewParams(n)
+	if err != nil {
+		return nil, fmt.Errorf("client: store: %w", err)
+	}
+	if uint64(len(data)) > p.MaxBlobSize() {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d with %d shards", ErrTooLarge, len(data), p.MaxBlobSize(), n)
+	}
+	if opts.Epochs > sys.MaxEpochsAhead {
+		return nil, fmt.Errorf("%w: %d epochs, at most %d ahead", ErrConfig, opts.Epochs, sys.MaxEpochsAhead)
+	}
+	enc, err := encoding.Encode(data, n)
+	if err != nil {
+		return nil, fmt.Errorf("client: store: encode: %w", err)
+	}
+	md := enc.Metadata
+	id := md.BlobID
+	end := sys.Epoch + opts.Epochs
+	deletable := !opts.Permanent
+
+	if !opts.Force {
+		ac, err := c.alreadyCertified(ctx, id, end, deletable)
+		if err != nil {
+			return nil, err
+		}
+		if ac != nil {
+			return &StoreResult{AlreadyCertified: ac}, nil
+		}
+	}
+	if c.cfg.Wallet == nil {
+		return nil, ErrNoWallet
+	}
+	encLen, err := encoding.EncodedBlobLength(uint64(len(data)), n)
+	if err != nil {
+		return nil, fmt.Errorf("client: store: %w", err)
+	}
+
+	// Resources: reuse an uncertified registration of this blob owned by
+	// the wallet (a retried store), or reserve and register.
+	var blob *chain.Blob
+	var op ResourceOperation
+	var cost uint64
+	if b, err := c.ownedRegistration(ctx, id, sys.Epoch, end, deletable); err != nil {
+		return nil, err
+	} else if b != nil {
+		blob, op.ReuseRegistration = b, &ReuseRegistration{EncodedLength: encLen}
+	} else {
+		if blob, err = c.register(ctx, sys, md, encLen, opts.Epochs, deletable); err != nil {
+			return nil, err
+		}
+		op.RegisterFromScratch = &RegisterFromScratch{EncodedLength: encLen, EpochsAhead: opts.Epochs}
+		units := (encLen + 1<<20 - 1) >> 20
+		cost = sys.StoragePrice*units*uint64(opts.Epochs) + sys.WritePrice*units
+	}
+
+	conf := protocol.StorageConfirmation{Epoch: v.epoch, BlobID: id, Deletable: deletable}
+	if deletable {
+		conf.ObjectID = blob.ID
+	}
+	cert, err := c.upload(ctx, v, enc, &conf)
+	if err != nil {
+		return nil, err
+	}
+	oc, err := cert.OnChain(v.com.Len())
+	if err != nil {
+		return nil, fmt.Errorf("client: store: %w", err)
+	}
+	if _, err := c.send(ctx, &chain.MsgCertifyBlob{Blob: blob.ID, Cert: *oc}); err != nil {
+		if errors.Is(err, chain.ErrEpochRange) || errors.Is(err, chain.ErrCertificate) {
+			return nil, fmt.Errorf("%w: certify: %w", ErrEpochChanged, err)
+		}
+		return nil, fmt.Errorf("client: store: certify: %w", err)
+	}
+	o, err := c.chain.Object(ctx, blob.ID)
+	if err != nil || o.Blob == nil {
+		return nil, fmt.Errorf("client: store: reading the certified blob object %s: %v", blob.ID, err)
+	}
+	return &StoreResult{NewlyCreated: &NewlyCreated{BlobObject: blobObjectOf(o.Blob), ResourceOperation: op, Cost: cost}}, nil
+}
+
+// alreadyCertified looks on chain for a certified blob object with ID id
+// that lives until at least end: permanent, or, for a deletable store, a
+// deletable one owned by the wallet.
+func (c *Client) alreadyCertified(ctx context.Context, id encoding.BlobID, end uint32, deletable bool) (*AlreadyCertified, error) {
+	objs, err := c.chain.BlobObjects(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("client: blob objects: %w", err)
+	}
+	me := c.Address()
+	for _, o := range objs {
+		b := o.Blob
+		if b == nil || !b.Certified() || b.Storage.End < end {
+			continue
+		}
+		if !b.Deletable || (deletable && c.cfg.Wallet != nil && o.Owner == me) {
+			oid := b.ID
+			return &AlreadyCertified{BlobID: id, Object: &oid, EndEpoch: b.Storage.End}, nil
+		}
+	}
+	return nil, nil
+}
+
+// ownedRegistration finds an uncertified Blob object of id owned by the
+// wallet, with the requested persistence, whose storage covers the current
+// epoch and lasts until at least end.
+func (c *Client) ownedRegistration(ctx context.Context, id encoding.BlobID, cur, end uint32, deletable bool) (*chain.Blob, error) {
+	if c.cfg.Wallet == nil {
+		return nil, nil
+	}
+	objs, err := c.chain.BlobObjects(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("client: blob objects: %w", err)
+	}
+	me := c.Address()
+	for _, o := range objs {
+		b := o.Blob
+		if o.Kind == chain.KindBlob && o.Owner == me && b != nil && !b.Certified() && b.Deletable == deletable &&
+			b.Storage.Start <= cur && b.Storage.End >= end {
+			return b, nil
+		}
+	}
+	return nil, nil
+}
+
+// register reserves storage and registers the blob: two transactions
+// broadcast back to back (the second names the storage object the first
+// creates, whose ID derives from the first's hash), so both usually land in
+// the same block.
+func (c *Client) register(ctx context.Context, sys *chain.System, md *encoding.VerifiedMetadata, encLen uint64, epochs uint32, deletable bool) (*chain.Blob, error) {
+	reserve := &chain.MsgReserveSpace{Size: encLen, EpochsAhead: epochs}
+	regMsg := func(storage chain.ObjectID) *chain.MsgRegisterBlob {
+		return &chain.MsgRegisterBlob{Storage: storage, BlobID: md.BlobID, RootHash: [32]byte(md.Metadata.RootHash()),
+			Size: md.Metadata.UnencodedLength, EncodingType: encoding.EncodingTypeRS2, Deletable: deletable}
+	}
+	raws, err := c.broadcastLists(ctx, sys, [][]chain.Msg{{reserve}})
+	if err != nil {
+		return nil, fmt.Errorf("client: store: reserve space: %w", err)
+	}
+	storage := chain.DeriveObjectID(chain.TxHash(raws[0]), 0)
+	raws2, berr := c.broadcastLists(ctx, sys, [][]chain.Msg{{regMsg(storage)}})
+	if _, err := c.chain.WaitIncluded(ctx, raws[0]); err != nil {
+		c.resetSequence()
+		return nil, fmt.Errorf("client: store: reserve space: %w", err)
+	}
+	var inc *chainInclusion
+	if berr != nil {
+		// The mempool would not take the registration before the
+		// reservation committed: send it now.
+		c.resetSequence()
+		inc, err = c.send(ctx, regMsg(storage))
+	} else {
+		inc, err = c.chain.WaitIncluded(ctx, raws2[0])
+		if err != nil {
+			c.resetSequence()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("client: store: register blob: %w", err)
+	}
+	for _, ev := range inc.Events {
+		if r, ok := ev.Event.(*chain.BlobRegistered); ok && r.BlobID == md.BlobID {
+			o, err := c.chain.Object(ctx, r.ObjectID)
+			if err != nil || o.Blob == nil {
+				return nil, fmt.Errorf("client: store: reading the registered blob object %s: %v", r.ObjectID, err)
+			}
+			return o.Blob, nil
+		}
+	}
+	return nil, fmt.Errorf("client: store: register blob: no BlobRegistered event")
+}
+
+// upload stores the metadata and each member's slivers at every member in
+// parallel (sliver bytes in flight bounded), asks each for its storage
+// confirmation and aggregates them into a certificate. Once a quorum of shard
+// weight confirmed, the remaining uploads get a grace period and are then
+// cancelled.
+func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.EncodedBlob, conf *protocol.StorageConfirmation) (*protocol.Certificate, error) {
+	agg, err := protocol.NewAggregator(v.com, conf.Marshal())
+	if err != nil {
+		return nil, fmt.Errorf("client: store: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := semaphore.NewWeighted(c.cfg.MaxDataInFlight)
+	start := time.Now()
+	var (
+		mu      sync.Mutex
+		errs    = make([]error, v.com.Len())
+		quorum  = make(chan struct{})
+		reached bool
+		wg      sync.WaitGroup
+	)
+	for m := range v.com.Len() {
+		wg.Go(func() {
+			sm, err := c.storeAt(ctx, v, m, enc, conf, sem)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				_, err = agg.Add(m, sm)
+			}
+			if err != nil {
+				errs[m] = fmt.Errorf("%s: %w", v.names[m], err)
+				c.cfg.Logger.Debug("store at node failed", "node", v.names[m], "err", err)
+				return
+			}
+			if !reached && agg.Reached() {
+				reached = true
+				close(quorum)
+			}
+		})
+	}
+	all := make(chan struct{})
+	go func() { wg.Wait(); close(all) }()
+	select {
+	case <-all:
+	case <-quorum:
+		extra := time.Duration(c.cfg.TailExtraFactor*float64(time.Since(start))) + c.cfg.TailExtraBase
+		t := time.NewTimer(extra)
+		select {
+		case <-all:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	case <-ctx.Done():
+	}
+	cancel()
+	<-all
+	mu.Lock()
+	defer mu.Unlock()
+	if !agg.Reached() {
+		if err := ctx.Err(); err != nil && context.Cause(ctx) != context.Canceled {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrNotEnoughNodes, agg.Weight(), v.n(), errors.Join(errs...))
+	}
+	cert, err := agg.Certificate()
+	if err != nil {
+		return nil, fmt.Errorf("client: store: %w", err)
+	}
+	return cert, nil
+}
+
+// storeAt uploads to committee member m and returns its confirmation.
+func (c *Client) storeAt(ctx context.Context, v *committeeView, m int, enc *encoding.EncodedBlob, conf *protocol.StorageConfirmation, sem *semaphore.Weighted) (*protocol.SignedMessage, error) {
+	api := v.nodes[m]
+	if api == nil {
+		return nil, errors.New("no usable address")
+	}
+	id := enc.Metadata.BlobID
+	// The node may not have seen the registration yet.
+	err := c.retryUnregistered(ctx, func() error {
+		_, err := api.PutMetadata(ctx, enc.Metadata)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	shards := v.com.Member(m).Shards
+	jobs := make(chan encoding.Sliver)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	uctx, ucancel := context.WithCancel(ctx)
+	defer ucancel()
+	for range min(c.cfg.PerNodeUploadWorkers, 2*len(shards)) {
+		wg.Go(func() {
+			for s := range jobs {
+				w := min(int64(len(s.Data)), c.cfg.MaxDataInFlight)
+				if err := sem.Acquire(uctx, w); err != nil {
+					continue
+				}
+				_, err := api.PutSliver(uctx, id, uint16(s.PairIndex(enc.Params)), &s)
+				sem.Release(w)
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("%s sliver %d: %w", s.Type, s.Index, err); ucancel() })
+				}
+			}
+		})
+	}
+feed:
+	for _, sh := range shards {
+		pair := enc.PairForShard(int(sh))
+		for _, s := range []encoding.Sliver{pair.Primary, pair.Secondary} {
+			select {
+			case jobs <- s:
+			case <-uctx.Done():
+				break feed
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := uctx.Err(); err != nil {
+		return nil, err
+	}
+	var sm *protocol.SignedMessage
+	err = c.retryUnregistered(ctx, func() error {
+		var err error
+		if conf.Deletable {
+			sm, err = api.DeletableConfirmation(ctx, id, conf.ObjectID)
+		} else {
+			sm, err = api.PermanentConfirmation(ctx, id)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("confirmation: %w", err)
+	}
+	return sm, nil
+}
+
+// retryUnregistered calls fn until it does not fail with a not-registered
+// (or not-yet-live) error, for at most RegistrationWait.
+func (c *Client) retryUnregistered(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(c.cfg.RegistrationWait)
+	delay := 10 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !(errors.Is(err, nodeapi.ErrNotRegistered) || errors.Is(err, nodeapi.ErrObjectNotLive)) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 200*time.Millisecond)
+	}
+}
