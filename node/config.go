@@ -9,6 +9,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/crypto/bls"
@@ -119,6 +120,17 @@ type Config struct {
 	// Blocked, if set, names the blobs on the node's deny list: their
 	// uploads and reads are refused with 403.
 	Blocked func(encoding.BlobID) bool
+	// Registerer, if set, receives the node's Prometheus metrics (requests
+	// by route and status, bytes in and out, slivers stored, blob and
+	// shard sync progress, shard status, event cursor and lag). One node
+	// per registry.
+	Registerer prometheus.Registerer
+	// GCDelay, if set, replaces the deterministic random delay before
+	// phase 2 of an epoch's garbage collection (tests; 0 keeps it).
+	GCDelay func(epoch uint32) time.Duration
+	// Clock, if set, replaces time.Now for the garbage-collection schedule
+	// (tests inject time).
+	Clock func() time.Time
 	// PeerPlainHTTP makes the node reach its peers over plain HTTP instead
 	// of HTTPS pinned to their registered network keys.
 	PeerPlainHTTP bool

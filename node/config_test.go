@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/crypto/bls"
@@ -36,5 +37,28 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := New(Config{}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("New with an empty config: %v", err)
+	}
+}
+
+func TestGCRandomDelay(t *testing.T) {
+	const epoch = time.Hour
+	seen := map[time.Duration]bool{}
+	for e := range uint32(50) {
+		for _, pk := range [][]byte{{1, 2, 3}, {4, 5, 6}} {
+			d := GCRandomDelay(pk, e, epoch)
+			if d < 0 || d >= epoch/2 {
+				t.Fatalf("delay %v out of [0, %v)", d, epoch/2)
+			}
+			if d != GCRandomDelay(pk, e, epoch) {
+				t.Fatal("not deterministic")
+			}
+			seen[d] = true
+		}
+	}
+	if len(seen) < 95 {
+		t.Fatalf("only %d distinct delays of 100", len(seen))
+	}
+	if GCRandomDelay([]byte{1}, 1, 0) != 0 || GCRandomDelay([]byte{1}, 1, time.Nanosecond) != 0 {
+		t.Fatal("delay of an empty epoch")
 	}
 }

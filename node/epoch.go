@@ -158,6 +158,8 @@ func (n *Node) syncShardFrom(ctx context.Context, v *view, s uint16, owner [bls.
 				if err := n.store.PutSlivers(s, keep); err != nil {
 					return err
 				}
+				n.metrics.storedSlivers("shard_sync", t, len(keep))
+				n.metrics.shardSlivers.WithLabelValues(t.String()).Add(float64(len(keep)))
 			}
 			if len(entries) == 0 {
 				break

@@ -129,6 +129,7 @@ func (n *Node) applyRecords(ctx context.Context, records []client.EventRecord) e
 		return fmt.Errorf("applying events up to %d:%d: %w", last.Height, last.Index, err)
 	}
 	n.eventsApplied.Add(uint64(len(records)))
+	n.metrics.eventsTotal.Add(float64(len(records)))
 	for _, ig := range res.Ignored {
 		n.log.Warn("event ignored", "event", ig.Event.ID, "kind", ig.Event.Kind, "err", ig.Err)
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,7 +48,12 @@ type testNet struct {
 
 	blockMu sync.Mutex
 	blocked map[encoding.BlobID]bool // the nodes' deny list
+
+	clockOffset atomic.Int64 // added to time.Now for the nodes' GC schedule
 }
+
+// now is the nodes' injected clock.
+func (tn *testNet) now() time.Time { return time.Now().Add(time.Duration(tn.clockOffset.Load())) }
 
 func (tn *testNet) block(id encoding.BlobID) {
 	tn.blockMu.Lock()
@@ -164,7 +170,7 @@ func (tn *testNet) startNode(i int) {
 	n, err := New(Config{
 		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], Logger: testLogger(i), Blocked: tn.isBlocked, BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
 		StoreOptions: storage.Options{CacheSize: 8 << 20, MemTableSize: 4 << 20}, CommitteeRefresh: 200 * time.Millisecond,
-		RetryInterval: 50 * time.Millisecond,
+		RetryInterval: 50 * time.Millisecond, Clock: tn.now,
 	})
 	if err != nil {
 		t.Fatal(err)

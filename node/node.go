@@ -72,6 +72,11 @@ type Node struct {
 	epochSignal  chan struct{} // same, for the epoch-change service
 	syncedEpoch  atomic.Uint32 // last epoch reported synced on chain
 	gcMu         sync.Mutex
+	gcSeen       map[uint32]time.Time // under gcMu: when each epoch's GC was first attempted
+	gcLogged     uint32               // under gcMu
+
+	metrics      *metrics
+	latestHeight atomic.Uint64 // chain height read with the committee
 
 	closeOnce sync.Once
 	closeErr  error
@@ -120,6 +125,16 @@ func New(cfg Config) (*Node, error) {
 
 		epochChanged: make(chan struct{}, 1),
 		epochSignal:  make(chan struct{}, 1),
+		metrics:      newMetrics(),
+	}
+	if cfg.Registerer != nil {
+		if err := n.registerMetrics(cfg.Registerer); err != nil {
+			if cfg.Listener == nil {
+				ln.Close()
+			}
+			st.Close()
+			return nil, fmt.Errorf("node: registering metrics: %w", err)
+		}
 	}
 	n.srv = &http.Server{
 		Handler:           n.routes(),
@@ -253,6 +268,7 @@ func (n *Node) refreshView(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n.readHeight(ctx)
 	params, err := encoding.NewParams(int(c.NShards))
 	if err != nil {
 		return fmt.Errorf("committee of epoch %d: %w", c.Epoch, err)

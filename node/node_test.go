@@ -642,6 +642,20 @@ func TestGarbageCollection(t *testing.T) {
 	if ok, _ := n.Store().HasMetadata(id); !ok {
 		t.Fatal("collected a live blob")
 	}
+	// Epoch end is not the chain's yet: its delay counts from the first
+	// attempt. Before the node's delay, only phase 1 runs.
+	pk := tn.sks[o].PublicKey().Bytes()
+	delay := GCRandomDelay(pk[:], end, tn.g.EpochDuration)
+	if err := n.maybeCollect(tn.ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := n.Store().HasMetadata(id); !ok && delay > 0 {
+		t.Fatal("deleted before the node's delay")
+	}
+	if g, _, _ := n.Store().GCProgress(); g.LastCompleted >= end && delay > 0 {
+		t.Fatalf("completed before the delay: %+v", g)
+	}
+	tn.clockOffset.Add(int64(delay + time.Second))
 	if err := n.maybeCollect(tn.ctx, end); err != nil {
 		t.Fatal(err)
 	}

@@ -141,12 +141,18 @@ func (n *Node) flushPending(id encoding.BlobID) {
 	for shard, entries := range byShard {
 		if err := n.store.PutSlivers(shard, entries); err != nil {
 			n.log.Warn("storing pending slivers", "blob", id, "shard", shard, "err", err)
+			continue
+		}
+		for _, e := range entries {
+			n.metrics.storedSlivers("pending", e.Sliver.Type, 1)
 		}
 	}
 	if pb.md != nil {
 		if ok, err := n.store.HasMetadata(id); err != nil || !ok {
 			if err := n.store.PutMetadata(pb.md); err != nil {
 				n.log.Warn("storing pending metadata", "blob", id, "err", err)
+			} else {
+				n.metrics.metadata.WithLabelValues("pending").Inc()
 			}
 		}
 	}

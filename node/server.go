@@ -24,7 +24,7 @@ import (
 func (n *Node) routes() http.Handler {
 	mux := http.NewServeMux()
 	h := func(pattern string, recovery bool, f func(http.ResponseWriter, *http.Request) error) {
-		mux.HandleFunc(pattern, n.wrap(recovery, f))
+		mux.HandleFunc(pattern, n.metrics.instrument(pattern, n.wrap(recovery, f)))
 	}
 	h(nodeapi.RouteHealth, false, n.health)
 	h(nodeapi.RouteGetMetadata, false, n.getMetadata)
@@ -271,6 +271,7 @@ func (n *Node) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err := n.store.PutMetadata(vm); err != nil {
 		return storeErr(err, "storing metadata")
 	}
+	n.metrics.metadata.WithLabelValues("upload").Inc()
 	nodeapi.WriteJSON(w, http.StatusCreated, "metadata stored")
 	return nil
 }
@@ -389,6 +390,7 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 	if err := n.store.PutSliver(uint16(shard), id, sl); err != nil {
 		return storeErr(err, "storing sliver")
 	}
+	n.metrics.storedSlivers("upload", sl.Type, 1)
 	nodeapi.WriteJSON(w, http.StatusCreated, "sliver stored")
 	return nil
 }

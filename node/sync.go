@@ -130,11 +130,13 @@ func (n *Node) startSync(ctx context.Context, id encoding.BlobID) {
 	}
 	n.syncing[id] = struct{}{}
 	n.syncMu.Unlock()
+	n.metrics.syncsActive.Inc()
 	n.jobs.Go(func() {
 		defer func() {
 			n.syncMu.Lock()
 			delete(n.syncing, id)
 			n.syncMu.Unlock()
+			n.metrics.syncsActive.Dec()
 		}()
 		if !n.sleep(ctx, n.cfg.BlobSyncDelay) {
 			return
@@ -148,9 +150,14 @@ func (n *Node) startSync(ctx context.Context, id encoding.BlobID) {
 		backoff := n.cfg.RetryInterval
 		for {
 			err := n.syncBlob(ctx, id)
-			if err == nil || ctx.Err() != nil {
+			if err == nil {
+				n.metrics.syncs.WithLabelValues("synced").Inc()
 				return
 			}
+			if ctx.Err() != nil {
+				return
+			}
+			n.metrics.syncs.WithLabelValues("failed").Inc()
 			n.log.Warn("blob sync", "blob", id, "err", err)
 			if !n.sleep(ctx, backoff) {
 				return
@@ -193,6 +200,7 @@ func (n *Node) syncBlob(ctx context.Context, id encoding.BlobID) error {
 		if err := n.store.PutMetadata(md); err != nil {
 			return err
 		}
+		n.metrics.metadata.WithLabelValues("blob_sync").Inc()
 	}
 	p := md.Params()
 	x, put, err := n.expander(p.N)
@@ -221,6 +229,7 @@ func (n *Node) syncBlob(ctx context.Context, id encoding.BlobID) error {
 			if err := n.store.PutSliver(s, id, sl); err != nil {
 				return err
 			}
+			n.metrics.storedSlivers("blob_sync", t, 1)
 		}
 	}
 	n.log.Info("blob synced", "blob", id)

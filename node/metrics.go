@@ -1,0 +1,218 @@
+package node
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/storage"
+)
+
+// Prometheus metrics of a node. They are always counted; Config.Registerer
+// exposes them (a registry holds one node's metrics: several nodes in one
+// process each need their own registry, or prometheus.WrapRegistererWith).
+// The shard and event-progress gauges are read from the store and the view
+// at scrape time.
+
+const metricsNamespace = "walrus_node"
+
+type metrics struct {
+	requests     *prometheus.CounterVec   // route, status
+	duration     *prometheus.HistogramVec // route
+	bytesIn      *prometheus.CounterVec   // route
+	bytesOut     *prometheus.CounterVec   // route
+	slivers      *prometheus.CounterVec   // source (upload, pending, blob_sync, shard_sync), type
+	metadata     *prometheus.CounterVec   // source
+	syncs        *prometheus.CounterVec   // result (synced, failed)
+	syncsActive  prometheus.Gauge
+	shardSlivers *prometheus.CounterVec // type: slivers received by sync_shard
+	blobsDeleted prometheus.Counter
+	gcEpoch      prometheus.Gauge
+	chainHeight  prometheus.Gauge
+	eventsTotal  prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	ns := metricsNamespace
+	return &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_requests_total",
+			Help: "REST API requests by route pattern and HTTP status."}, []string{"route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "http_request_duration_seconds",
+			Help: "REST API request latency by route pattern.", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10)}, []string{"route"}),
+		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_request_bytes_total",
+			Help: "Request body bytes read by route pattern."}, []string{"route"}),
+		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_response_bytes_total",
+			Help: "Response body bytes written by route pattern."}, []string{"route"}),
+		slivers: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "slivers_stored_total",
+			Help: "Slivers stored, by source (upload, pending, blob_sync, shard_sync) and type."}, []string{"source", "type"}),
+		metadata: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "metadata_stored_total",
+			Help: "Blob metadata stored, by source."}, []string{"source"}),
+		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "blob_syncs_total",
+			Help: "Blob sync attempts by result (synced, failed)."}, []string{"result"}),
+		syncsActive: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "blob_syncs_in_progress",
+			Help: "Blob sync jobs queued or running."}),
+		shardSlivers: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "shard_sync_slivers_total",
+			Help: "Verified slivers received by shard sync (epoch change), by type."}, []string{"type"}),
+		blobsDeleted: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "blobs_deleted_total",
+			Help: "Blobs whose data was deleted (garbage collection, deletion, invalid blobs)."}),
+		gcEpoch: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "gc_last_completed_epoch",
+			Help: "Last epoch whose garbage collection completed."}),
+		chainHeight: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "chain_height",
+			Help: "Latest chain height seen by the node (read with the committee)."}),
+		eventsTotal: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "events_applied_total",
+			Help: "Chain events handled by the event follower since start."}),
+	}
+}
+
+// register adds the node's metrics and its scrape-time collector to r.
+func (n *Node) registerMetrics(r prometheus.Registerer) error {
+	m := n.metrics
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.slivers, m.metadata,
+		m.syncs, m.syncsActive, m.shardSlivers, m.blobsDeleted, m.gcEpoch, m.chainHeight, m.eventsTotal, stateCollector{n}} {
+		if err := r.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	descShards = prometheus.NewDesc(metricsNamespace+"_shards", "Shards held by the node by status (owned or not).",
+		[]string{"status", "owned"}, nil)
+	descEpoch       = prometheus.NewDesc(metricsNamespace+"_epoch", "Current committee epoch as seen by the node.", nil, nil)
+	descMember      = prometheus.NewDesc(metricsNamespace+"_committee_member", "1 if the node is in the current committee.", nil, nil)
+	descCursor      = prometheus.NewDesc(metricsNamespace+"_event_cursor_height", "Block height of the last chain event handled (persisted cursor).", nil, nil)
+	descLag         = prometheus.NewDesc(metricsNamespace+"_event_lag_blocks", "Chain height minus the height of the last event handled (also grows while the chain has no events).", nil, nil)
+	descSyncPending = prometheus.NewDesc(metricsNamespace+"_shard_sync_pending", "Owned shards not ready (in transfer or recovery).", nil, nil)
+)
+
+// stateCollector reads the node's state at scrape time.
+type stateCollector struct{ n *Node }
+
+func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descShards, descEpoch, descMember, descCursor, descLag, descSyncPending} {
+		ch <- d
+	}
+}
+
+func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.n
+	v := n.view.Load()
+	if v != nil {
+		ch <- prometheus.MustNewConstMetric(descEpoch, prometheus.GaugeValue, float64(v.epoch))
+		member := 0.0
+		if v.member {
+			member = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descMember, prometheus.GaugeValue, member)
+	}
+	if shards, err := n.store.Shards(); err == nil {
+		type key struct {
+			st    storage.ShardStatus
+			owned bool
+		}
+		counts := map[key]int{}
+		pending := 0
+		for s, st := range shards {
+			owned := v != nil && v.owns(int(s))
+			counts[key{st, owned}]++
+			if owned && (st == storage.ShardInTransfer || st == storage.ShardInRecovery) {
+				pending++
+			}
+		}
+		for k, c := range counts {
+			ch <- prometheus.MustNewConstMetric(descShards, prometheus.GaugeValue, float64(c), k.st.String(), strconv.FormatBool(k.owned))
+		}
+		ch <- prometheus.MustNewConstMetric(descSyncPending, prometheus.GaugeValue, float64(pending))
+	}
+	if cur, ok, err := n.store.Cursor(); err == nil && ok {
+		ch <- prometheus.MustNewConstMetric(descCursor, prometheus.GaugeValue, float64(cur.Height))
+		if h := n.latestHeight.Load(); h >= cur.Height {
+			ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(h-cur.Height))
+		}
+	}
+}
+
+// heightReader is implemented by chain clients that report the chain's
+// height (*client.Client does); the node reads it with the committee.
+type heightReader interface {
+	LatestHeight(ctx context.Context) (uint64, error)
+}
+
+func (n *Node) readHeight(ctx context.Context) {
+	hr, ok := n.cfg.Chain.(heightReader)
+	if !ok {
+		return
+	}
+	if h, err := hr.LatestHeight(ctx); err == nil {
+		n.latestHeight.Store(h)
+		n.metrics.chainHeight.Set(float64(h))
+	}
+}
+
+func (m *metrics) storedSlivers(source string, t encoding.SliverType, k int) {
+	m.slivers.WithLabelValues(source, t.String()).Add(float64(k))
+}
+
+// instrument counts a request by route pattern and status, with its bytes
+// in and out.
+func (m *metrics) instrument(route string, h http.HandlerFunc) http.HandlerFunc {
+	dur := m.duration.WithLabelValues(route)
+	in := m.bytesIn.WithLabelValues(route)
+	out := m.bytesOut.WithLabelValues(route)
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		cw := &countingWriter{ResponseWriter: w}
+		cr := &countingBody{ReadCloser: r.Body}
+		r.Body = cr
+		h(cw, r)
+		status := cw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		dur.Observe(time.Since(start).Seconds())
+		in.Add(float64(cr.n))
+		out.Add(float64(cw.n))
+	}
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	k, err := w.ResponseWriter.Write(p)
+	w.n += int64(k)
+	return k, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	k, err := b.ReadCloser.Read(p)
+	b.n += int64(k)
+	return k, err
+}
