@@ -195,9 +195,20 @@ func (c *Client) primarySlivers(ctx context.Context, v *committeeView, md *encod
 			}
 		})
 	}
+	// Only need requests are issued at first (the systematic slivers); each
+	// failure releases one more.
+	permits := make(chan struct{}, len(jobs))
+	for range need {
+		permits <- struct{}{}
+	}
 	go func() {
 		defer close(queue)
 		for _, j := range jobs {
+			select {
+			case <-permits:
+			case <-ctx.Done():
+				return
+			}
 			select {
 			case queue <- j:
 			case <-ctx.Done():
@@ -216,6 +227,7 @@ func (c *Client) primarySlivers(ctx context.Context, v *committeeView, md *encod
 		case a := <-answers:
 			if a.err != nil {
 				errs = append(errs, a.err)
+				permits <- struct{}{}
 				if len(errs) > len(jobs)-need {
 					return nil, c.unreadable(ctx, v, md.BlobID, fmt.Errorf("%d of %d primary slivers failed: %w", len(errs), len(jobs), errors.Join(errs[:min(len(errs), 8)]...)))
 				}
