@@ -79,6 +79,7 @@ const (
 	DefaultTailExtraFactor      = 0.5
 	DefaultTailExtraBase        = 500 * time.Millisecond
 	DefaultPerNodeUploadWorkers = 8
+	DefaultHedgeDelay           = 2 * time.Second
 )
 
 // Config configures a Client.
@@ -98,6 +99,9 @@ type Config struct {
 	PerNodeUploadWorkers int
 	// MaxConcurrentReads bounds the sliver requests of one read.
 	MaxConcurrentReads int
+	// HedgeDelay: when a read has had no sliver answer for this long, it asks
+	// one more node (so a hung node does not stall it until RequestTimeout).
+	HedgeDelay time.Duration
 	// MetadataConcurrency is how many nodes are asked for metadata at once.
 	MetadataConcurrency int
 	// RequestTimeout bounds each request to a node.
@@ -124,6 +128,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxConcurrentReads == 0 {
 		c.MaxConcurrentReads = DefaultMaxConcurrentReads
+	}
+	if c.HedgeDelay == 0 {
+		c.HedgeDelay = DefaultHedgeDelay
 	}
 	if c.MetadataConcurrency == 0 {
 		c.MetadataConcurrency = DefaultMetadataConcurrency
@@ -155,7 +162,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: wallet key of %d bytes", ErrConfig, len(c.Wallet))
 	case c.MaxDataInFlight < 1 || c.PerNodeUploadWorkers < 1 || c.MaxConcurrentReads < 1 || c.MetadataConcurrency < 1:
 		return fmt.Errorf("%w: limits must be positive", ErrConfig)
-	case c.RequestTimeout < 0 || c.RegistrationWait < 0 || c.TailExtraFactor < 0 || c.TailExtraBase < 0:
+	case c.RequestTimeout < 0 || c.RegistrationWait < 0 || c.HedgeDelay < 0 || c.TailExtraFactor < 0 || c.TailExtraBase < 0:
 		return fmt.Errorf("%w: negative duration", ErrConfig)
 	}
 	return nil

@@ -143,6 +143,9 @@ func TestAlreadyCertified(t *testing.T) {
 		if ac == nil || ac.BlobID != first.BlobID() || ac.EndEpoch != chain.GenesisEpoch+3 || ac.Object == nil || *ac.Object != first.NewlyCreated.BlobObject.ID {
 			t.Fatalf("store again with %+v: %+v", opts, again)
 		}
+		if opts.Permanent && ac.Event == nil {
+			t.Fatalf("already certified without the event: %+v", ac)
+		}
 		if b, _ := json.Marshal(again); !bytes.Contains(b, []byte(`"alreadyCertified":{"blobId":"`+first.BlobID().String())) {
 			t.Fatalf("json %s", b)
 		}
@@ -264,5 +267,57 @@ func TestReadWithNodeDown(t *testing.T) {
 func TestConfig(t *testing.T) {
 	if _, err := New(Config{}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("no chain: %v", err)
+	}
+}
+
+// TestEpochs runs over epochs of two seconds: a blob stays readable across
+// epoch changes (the client follows the committee), and a blob whose storage
+// ended reads as expired.
+func TestEpochs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for epoch changes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	nw, err := devnet.Start(ctx, devnet.Config{Dir: t.TempDir(), Shards: 20, EpochDuration: 2 * time.Second, BlobSyncDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Close()
+	c, err := New(Config{Chain: nw.Chain(), Wallet: nw.Wallet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	long, short := randomBlob(21, 100_000), randomBlob(22, 50_000)
+	var lres, sres *StoreResult
+	for {
+		// A store can straddle an epoch change; then it is retried.
+		if lres, err = c.Store(ctx, long, StoreOptions{Epochs: 10, Permanent: true}); err == nil {
+			if sres, err = c.Store(ctx, short, StoreOptions{Epochs: 1}); err == nil {
+				break
+			}
+		}
+		if !errors.Is(err, ErrEpochChanged) {
+			t.Fatalf("store: %v", err)
+		}
+	}
+	start := sres.NewlyCreated.BlobObject.Storage.StartEpoch
+	for {
+		sys, err := nw.Chain().System(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sys.Epoch >= start+2 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got, err := c.Read(ctx, lres.BlobID(), ReadOptions{})
+	if err != nil || !bytes.Equal(got, long) {
+		t.Fatalf("read after epoch changes: %v", err)
+	}
+	if _, err := c.Read(ctx, sres.BlobID(), ReadOptions{}); !errors.Is(err, ErrBlobExpired) {
+		t.Fatalf("read of an expired blob: %v", err)
 	}
 }

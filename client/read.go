@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/walrus-go/walrus/encoding"
 )
@@ -104,20 +105,17 @@ func (c *Client) unreadable(ctx context.Context, v *committeeView, id encoding.B
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w (and the chain: %v)", ErrNotEnoughNodes, id, cause, err)
 	}
-	certified, live := false, false
+	certified, end := false, uint32(0)
 	for _, o := range objs {
 		if b := o.Blob; b != nil && b.Certified() {
-			certified = true
-			if b.Storage.End > v.epoch {
-				live = true
-			}
+			certified, end = true, max(end, b.Storage.End)
 		}
 	}
 	switch {
 	case !certified:
 		return fmt.Errorf("%w: %s (no certified blob object on chain)", ErrBlobNotFound, id)
-	case !live:
-		return fmt.Errorf("%w: %s (storage ended by epoch %d)", ErrBlobExpired, id, v.epoch)
+	case end <= v.epoch:
+		return fmt.Errorf("%w: %s (stored until epoch %d, the current epoch is %d)", ErrBlobExpired, id, end, v.epoch)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrNotEnoughNodes, id, cause)
 }
@@ -198,9 +196,20 @@ func (c *Client) primarySlivers(ctx context.Context, v *committeeView, md *encod
 	// Only need requests are issued at first (the systematic slivers); each
 	// failure releases one more.
 	permits := make(chan struct{}, len(jobs))
-	for range need {
-		permits <- struct{}{}
+	granted := 0
+	grant := func() {
+		if granted < len(jobs) {
+			granted++
+			permits <- struct{}{}
+		}
 	}
+	for range need {
+		grant()
+	}
+	// A slow node must not stall the read: without any answer for
+	// HedgeDelay, one more request goes out.
+	hedge := time.NewTimer(c.cfg.HedgeDelay)
+	defer hedge.Stop()
 	go func() {
 		defer close(queue)
 		for _, j := range jobs {
@@ -222,12 +231,18 @@ func (c *Client) primarySlivers(ctx context.Context, v *committeeView, md *encod
 
 	got := make([]encoding.Sliver, 0, need)
 	var errs []error
-	for range jobs {
+	for answered := 0; answered < len(jobs); {
 		select {
+		case <-hedge.C:
+			grant()
+			hedge.Reset(c.cfg.HedgeDelay)
+			continue
 		case a := <-answers:
+			answered++
+			hedge.Reset(c.cfg.HedgeDelay)
 			if a.err != nil {
 				errs = append(errs, a.err)
-				permits <- struct{}{}
+				grant()
 				if len(errs) > len(jobs)-need {
 					return nil, c.unreadable(ctx, v, md.BlobID, fmt.Errorf("%d of %d primary slivers failed: %w", len(errs), len(jobs), errors.Join(errs[:min(len(errs), 8)]...)))
 				}

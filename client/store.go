@@ -134,7 +134,16 @@ func (c *Client) alreadyCertified(ctx context.Context, id encoding.BlobID, end u
 		}
 		if !b.Deletable || (deletable && c.cfg.Wallet != nil && o.Owner == me) {
 			oid := b.ID
-			return &AlreadyCertified{BlobID: id, Object: &oid, EndEpoch: b.Storage.End}, nil
+			ac := &AlreadyCertified{BlobID: id, Object: &oid, EndEpoch: b.Storage.End}
+			if !b.Deletable {
+				// The certification event, as the nodes report it (best
+				// effort: the chain already vouched for the object).
+				if st, err := c.Status(ctx, id); err == nil && st.Kind == nodeapi.StatusPermanent && st.IsCertified {
+					ev := st.Event
+					ac.Event = &ev
+				}
+			}
+			return ac, nil
 		}
 	}
 	return nil, nil
