@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,9 +14,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/crypto/account"
-	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/crypto/keyfile"
-	"github.com/walrus-go/walrus/crypto/netkey"
 )
 
 // Files of a storage node under its home directory (next to CometBFT's
@@ -32,30 +29,32 @@ const (
 
 // networkOptions are the parameters of generate-network.
 type networkOptions struct {
-	Validators     int
-	Dir            string
-	ChainID        string
-	NShards        int
-	EpochDuration  time.Duration
-	MaxEpochsAhead uint32
-	BlockInterval  time.Duration
-	Host           string
-	BasePort       int // node i: p2p BasePort+10i+6, RPC +7; 0 picks free ports
-	RESTBasePort   int // node i's storage REST API: RESTBasePort+i
-	StakeWAL       uint64
-	Accounts       int
-	AccountWAL     uint64
-	MinFee         uint64
-	Faucet         bool
-	LogLevel       string // CometBFT's log_level in config.toml
-	GenesisTime    time.Time
+	Validators      int
+	Dir             string
+	ChainID         string
+	NShards         int
+	EpochDuration   time.Duration
+	MaxEpochsAhead  uint32
+	BlockInterval   time.Duration
+	Host            string
+	BasePort        int // node i: p2p BasePort+10i+6, RPC +7; 0 picks free ports
+	RESTBasePort    int // node i's storage REST API: RESTBasePort+i; 0 picks free ports
+	MetricsBasePort int // node i's metrics: MetricsBasePort+i; 0 picks free ports, -1 turns metrics off
+	StakeWAL        uint64
+	Accounts        int
+	AccountWAL      uint64
+	MinFee          uint64
+	Faucet          bool
+	LogLevel        string // CometBFT's log_level in config.toml
+	GenesisTime     time.Time
 }
 
 func defaultNetworkOptions() networkOptions {
 	return networkOptions{
 		Validators: 4, ChainID: "walrus-local", NShards: 100, EpochDuration: time.Hour, MaxEpochsAhead: 53,
 		BlockInterval: abci.DefaultBlockInterval, Host: "127.0.0.1", BasePort: 26650, RESTBasePort: 9185,
-		StakeWAL: 1000, Accounts: 1, AccountWAL: 1_000_000, MinFee: 1000, Faucet: true,
+		MetricsBasePort: 9285,
+		StakeWAL:        1000, Accounts: 1, AccountWAL: 1_000_000, MinFee: 1000, Faucet: true,
 		LogLevel: abci.DefaultNetworkLogLevel,
 	}
 }
@@ -81,8 +80,12 @@ func (o *networkOptions) Validate() error {
 		return fmt.Errorf("--block-interval %v: want a positive duration", o.BlockInterval)
 	case o.BasePort < 0 || o.BasePort+10*o.Validators > 65535:
 		return fmt.Errorf("--base-port %d: ports out of range", o.BasePort)
-	case o.RESTBasePort < 1 || o.RESTBasePort+o.Validators > 65535:
+	case o.RESTBasePort < 0 || o.RESTBasePort+o.Validators > 65535:
 		return fmt.Errorf("--rest-base-port %d: ports out of range", o.RESTBasePort)
+	case o.MetricsBasePort < -1 || o.MetricsBasePort+o.Validators > 65535:
+		return fmt.Errorf("--metrics-base-port %d: ports out of range", o.MetricsBasePort)
+	case o.MetricsBasePort > 0 && o.RESTBasePort > 0 && o.MetricsBasePort < o.RESTBasePort+o.Validators && o.RESTBasePort < o.MetricsBasePort+o.Validators:
+		return fmt.Errorf("--metrics-base-port %d: overlaps the REST ports from %d", o.MetricsBasePort, o.RESTBasePort)
 	case o.StakeWAL == 0:
 		return errors.New("--stake must be positive")
 	case o.Accounts < 0 || o.Accounts > 10000:
@@ -97,6 +100,8 @@ type generatedNode struct {
 	P2P      string        `json:"p2p"`
 	RPC      string        `json:"rpc"`
 	REST     string        `json:"rest"`
+	Metrics  string        `json:"metrics,omitempty"`
+	Config   string        `json:"config"` // the storage node's walrus/node.yaml
 	Operator chain.Address `json:"operator"`
 }
 
@@ -116,9 +121,12 @@ func (a *app) generateNetworkCommand() *cobra.Command {
 		Short: "Write the home directories and shared genesis of an N-validator network",
 		Long: `Writes DIR/node0 .. DIR/node{N-1}, each a standard CometBFT home (config/config.toml,
 config/genesis.json, node and validator keys) plus the storage node's keys in walrus/
-(protocol.key, network.pem, operator.keystore), and DIR/client.keystore with funded
-accounts. Every validator is also a storage node of the genesis committee with equal stake.
-Run each one with: walrus-node chain run --home DIR/nodeI`,
+(protocol.key, network.pem, operator.keystore) and its configuration walrus/node.yaml, and
+DIR/client.keystore with funded accounts. Every validator is also a storage node of the
+genesis committee with equal stake. Run each validator with
+  walrus-node chain run --home DIR/nodeI
+and its storage node with
+  walrus-node run --config DIR/nodeI/walrus/node.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if genesisTime != "" {
@@ -140,12 +148,13 @@ Run each one with: walrus-node chain run --home DIR/nodeI`,
 			}
 			fmt.Fprintf(a.stdout, "Generated %d validators of chain %q in %s\n", len(out.Nodes), out.ChainID, out.Dir)
 			for i, n := range out.Nodes {
-				fmt.Fprintf(a.stdout, "  node%d: home %s, p2p %s, rpc %s, rest %s, operator %s\n", i, n.Home, n.P2P, n.RPC, n.REST, n.Operator)
+				fmt.Fprintf(a.stdout, "  node%d: home %s, p2p %s, rpc %s, rest %s, metrics %s, operator %s\n", i, n.Home, n.P2P, n.RPC, n.REST, n.Metrics, n.Operator)
 			}
 			if out.Keystore != "" {
 				fmt.Fprintf(a.stdout, "Funded accounts in %s\n", out.Keystore)
 			}
 			fmt.Fprintf(a.stdout, "Run each with: walrus-node chain run --home %s\n", filepath.Join(out.Dir, "nodeI"))
+			fmt.Fprintf(a.stdout, "         and: walrus-node run --config %s\n", filepath.Join(out.Dir, "nodeI", nodeKeysDir, nodeConfigFile))
 			return nil
 		},
 	}
@@ -159,7 +168,8 @@ Run each one with: walrus-node chain run --home DIR/nodeI`,
 	f.DurationVar(&o.BlockInterval, "block-interval", o.BlockInterval, "pause after each block (CometBFT's timeout_commit)")
 	f.StringVar(&o.Host, "host", o.Host, "host the validators listen on and reach each other at")
 	f.IntVar(&o.BasePort, "base-port", o.BasePort, "node i listens on p2p BASE+10i+6 and RPC BASE+10i+7; 0 picks free ports")
-	f.IntVar(&o.RESTBasePort, "rest-base-port", o.RESTBasePort, "node i's storage REST API port (in the genesis committee) is REST+i")
+	f.IntVar(&o.RESTBasePort, "rest-base-port", o.RESTBasePort, "node i's storage REST API port (in the genesis committee) is REST+i; 0 picks free ports")
+	f.IntVar(&o.MetricsBasePort, "metrics-base-port", o.MetricsBasePort, "node i's metrics port is METRICS+i; 0 picks free ports, -1 turns metrics off")
 	f.Uint64Var(&o.StakeWAL, "stake", o.StakeWAL, "WAL staked on each node at genesis")
 	f.IntVar(&o.Accounts, "accounts", o.Accounts, "funded client accounts to create in DIR/client.keystore")
 	f.Uint64Var(&o.AccountWAL, "account-balance", o.AccountWAL, "WAL of each client account")
@@ -197,6 +207,9 @@ func generateNetwork(o networkOptions) (*generateOutput, error) {
 			return nil, err
 		}
 		n.P2P, n.RPC = p2p[i], rpc[i]
+		if err := writeGeneratedConfig(n, i, o); err != nil {
+			return nil, err
+		}
 		out.Nodes = append(out.Nodes, *n)
 	}
 	if o.Accounts > 0 {
@@ -232,29 +245,15 @@ func generateNodeKeys(home string, i int, o networkOptions, g *chain.Genesis) (*
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	sk, err := bls.GenerateKey(rand.Reader)
+	keys, err := writeNodeKeys(dir)
 	if err != nil {
 		return nil, err
 	}
-	nk, err := netkey.Generate()
+	sk, nk, op := keys.protocol, keys.network, keys.operator
+	rest, err := nodePort(o.Host, o.RESTBasePort, i)
 	if err != nil {
 		return nil, err
 	}
-	ks := account.NewKeystore()
-	op, err := ks.Generate("operator")
-	if err != nil {
-		return nil, err
-	}
-	if err := keyfile.SaveBLS(filepath.Join(dir, protocolKeyFile), sk, false); err != nil {
-		return nil, err
-	}
-	if err := keyfile.SaveNetworkPEM(filepath.Join(dir, networkKeyFile), nk, false); err != nil {
-		return nil, err
-	}
-	if err := keyfile.SaveKeystore(filepath.Join(dir, operatorKeystore), ks); err != nil {
-		return nil, err
-	}
-	rest := net.JoinHostPort(o.Host, strconv.Itoa(o.RESTBasePort+i))
 	npk := nk.PublicKey()
 	g.Nodes = append(g.Nodes, chain.GenesisNode{
 		Operator: op.Address(), Name: fmt.Sprintf("node%d", i), NetworkAddress: rest,
@@ -264,6 +263,38 @@ func generateNodeKeys(home string, i int, o networkOptions, g *chain.Genesis) (*
 	// Enough WAL for the operator's transactions (epoch sync, votes).
 	g.Balances = append(g.Balances, chain.GenesisBalance{Address: op.Address(), Amount: 1000 * chain.FrostPerWAL})
 	return &generatedNode{Home: home, REST: rest, Operator: op.Address()}, nil
+}
+
+// nodePort returns node i's "host:port" from a base port (0: a free port).
+func nodePort(host string, base, i int) (string, error) {
+	if base == 0 {
+		return freePort(host)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(base+i)), nil
+}
+
+// writeGeneratedConfig writes node i's walrus/node.yaml: its REST address
+// (as in the genesis committee), metrics, and its validator's RPC.
+func writeGeneratedConfig(n *generatedNode, i int, o networkOptions) error {
+	c := defaultNodeFileConfig()
+	c.Name = fmt.Sprintf("node%d", i)
+	c.RESTAPIAddress, c.PublicAddress = n.REST, n.REST
+	c.MetricsAddress = ""
+	if o.MetricsBasePort >= 0 {
+		m, err := nodePort(o.Host, o.MetricsBasePort, i)
+		if err != nil {
+			return err
+		}
+		c.MetricsAddress, n.Metrics = m, m
+	}
+	c.Chain.RPCAddress = "tcp://" + n.RPC
+	c.Chain.ChainID = o.ChainID
+	c.Chain.MinFee = o.MinFee
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	n.Config = filepath.Join(n.Home, nodeKeysDir, nodeConfigFile)
+	return writeNodeConfig(n.Config, &c)
 }
 
 // ports returns each validator's p2p and RPC "host:port".

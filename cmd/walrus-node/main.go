@@ -1,6 +1,8 @@
-// Command walrus-node is a Walrus storage node. Today it runs the node's
-// chain side: it generates the home directories of an N-validator control
-// plane network and runs one validator of it from its home directory.
+// Command walrus-node is a Walrus storage node: "setup" writes a node's
+// keys and YAML configuration, "run --config" runs the storage service
+// (REST API, event follower, sync, epoch change, GC, Prometheus metrics),
+// and "chain" generates an N-validator control-plane network (with a
+// ready node.yaml per storage node) and runs one validator of it.
 package main
 
 import (

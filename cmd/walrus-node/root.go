@@ -42,7 +42,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "walrus-node",
-		Short:         "Walrus storage node (today: its control-plane validator)",
+		Short:         "Walrus storage node and its control-plane validator",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -51,7 +51,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(a.chainCommand())
+	root.AddCommand(a.chainCommand(), a.runCommand(), a.setupCommand())
 
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ue usageError
