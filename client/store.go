@@ -228,6 +228,7 @@ func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.Enc
 	if err != nil {
 		return nil, fmt.Errorf("client: store: %w", err)
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := semaphore.NewWeighted(c.cfg.MaxDataInFlight)
@@ -278,8 +279,8 @@ func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.Enc
 	mu.Lock()
 	defer mu.Unlock()
 	if !agg.Reached() {
-		if err := ctx.Err(); err != nil && context.Cause(ctx) != context.Canceled {
-			return nil, err
+		if err := parent.Err(); err != nil {
+			return nil, fmt.Errorf("client: store: upload: %w", err)
 		}
 		return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrNotEnoughNodes, agg.Weight(), v.n(), errors.Join(errs...))
 	}
