@@ -50,6 +50,7 @@ type testNet struct {
 	blocked map[encoding.BlobID]bool // the nodes' deny list
 
 	clockOffset atomic.Int64 // added to time.Now for the nodes' GC schedule
+	syncDelay   map[int]time.Duration // BlobSyncDelay of a node at its next start (default 50 ms)
 }
 
 // now is the nodes' injected clock.
@@ -167,8 +168,12 @@ func (tn *testNet) startNode(i int) {
 	t := tn.t
 	ln := tn.lns[i]
 	tn.lns[i] = nil // a restart listens again on the same address
+	syncDelay := 50 * time.Millisecond
+	if d, ok := tn.syncDelay[i]; ok {
+		syncDelay = d
+	}
 	n, err := New(Config{
-		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], Logger: testLogger(i), Blocked: tn.isBlocked, BlobSyncDelay: 50 * time.Millisecond, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
+		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], Logger: testLogger(i), Blocked: tn.isBlocked, BlobSyncDelay: syncDelay, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
 		StoreOptions: storage.Options{CacheSize: 8 << 20, MemTableSize: 4 << 20}, CommitteeRefresh: 200 * time.Millisecond,
 		RetryInterval: 50 * time.Millisecond, Clock: tn.now,
 	})

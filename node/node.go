@@ -195,6 +195,7 @@ func (n *Node) Run(ctx context.Context) error {
 	wg.Go(func() { n.followLoop(ctx) })
 	wg.Go(func() { n.gcLoop(ctx) })
 	wg.Go(func() { n.epochLoop(ctx) })
+	wg.Go(func() { n.resumeSyncs(ctx) })
 
 	var err error
 	select {

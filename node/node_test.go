@@ -755,3 +755,48 @@ func TestEpochChange(t *testing.T) {
 	}
 	t.Logf("node %d gained shards %v", x, gained)
 }
+
+// TestBlobSyncAfterRestart leaves a node out of the upload and stops it
+// while its sync job waits (an hour's delay): the certification event is
+// behind its cursor when it restarts, so only the restart scan of its blob
+// info finds the blob and recovers the slivers.
+func TestBlobSyncAfterRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test")
+	}
+	tn := newTestNet(t)
+	ctx := tn.ctx
+	enc, _ := encode(t, 10, 60_000)
+	id := enc.Metadata.BlobID
+	skip := tn.owner(0)
+	tn.stopNode(skip)
+	tn.syncDelay = map[int]time.Duration{skip: time.Hour}
+	tn.startNode(skip)
+
+	tn.register(enc.Metadata, false)
+	tn.waitStatus(id, isKind(nodeapi.StatusPermanent))
+	tn.uploadWithout(skip, enc)
+	msg := (&protocol.StorageConfirmation{Epoch: chain.GenesisEpoch, BlobID: id}).Marshal()
+	cert := tn.certificateWithout(skip, msg, func(c *nodeapi.Client) (*protocol.SignedMessage, error) { return c.PermanentConfirmation(ctx, id) })
+	objs, err := tn.c.BlobObjects(ctx, id)
+	if err != nil || len(objs) != 1 {
+		t.Fatal(objs, err)
+	}
+	if _, err := tn.c.Send(ctx, tn.user, &chain.MsgCertifyBlob{Blob: objs[0].ID(), Cert: cert}); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitFor("the skipped node to see the certification", func() bool {
+		st, err := tn.nodes[skip].api.BlobStatus(ctx, id)
+		return err == nil && st.IsCertified
+	})
+	if _, err := tn.nodes[skip].api.PermanentConfirmation(ctx, id); err == nil {
+		t.Fatal("the skipped node confirms before syncing")
+	}
+	tn.stopNode(skip)
+	delete(tn.syncDelay, skip)
+	tn.startNode(skip)
+	tn.waitFor("the restarted node to sync", func() bool {
+		_, err := tn.nodes[skip].api.PermanentConfirmation(ctx, id)
+		return err == nil
+	})
+}

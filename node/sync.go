@@ -19,9 +19,9 @@ import (
 // every sliver of its shards (it missed the upload), it fetches the
 // metadata from a peer and recovers each missing sliver from the
 // recovery symbols of the other committee members, verified against the
-// metadata. Sync jobs live in memory: a job interrupted by a restart is not
-// resumed (a restart-time scan for incomplete certified blobs remains to be
-// done).
+// metadata. Sync jobs live in memory; at start the node scans its blob
+// info for certified blobs its owned shards lack (resumeSyncs), so a job
+// interrupted by a restart is resumed.
 
 // peer is another committee member's API.
 type peer struct {
@@ -121,8 +121,79 @@ func (n *Node) needsSync(id encoding.BlobID, v *view) (bool, error) {
 	return false, nil
 }
 
+// resumeScanBatch is the number of blob-info records read per step of the
+// restart scan.
+const resumeScanBatch = 1000
+
+// resumeSyncs runs once the node knows the committee: it pages through
+// the stored blob info and starts a sync (without the upload delay) for
+// every valid certified blob whose metadata or slivers of the owned shards
+// are missing. It keeps at most 4×MaxConcurrentBlobSyncs jobs queued.
+func (n *Node) resumeSyncs(ctx context.Context) {
+	var v *view
+	for v = n.view.Load(); v == nil; v = n.view.Load() {
+		if !n.sleep(ctx, n.cfg.RetryInterval/4) {
+			return
+		}
+	}
+	if !v.member {
+		return
+	}
+	var from encoding.BlobID
+	started, scanned := 0, 0
+	for ctx.Err() == nil {
+		page, err := n.store.BlobInfos(from, resumeScanBatch)
+		if err != nil {
+			n.log.Warn("scanning blobs to sync", "err", err)
+			return
+		}
+		for _, e := range page {
+			scanned++
+			if e.Info.Invalid || !e.Info.IsCertified(v.epoch) || n.checkAllowed(e.BlobID) != nil {
+				continue
+			}
+			need, err := n.needsSync(e.BlobID, v)
+			if err != nil {
+				n.log.Warn("scanning blobs to sync", "blob", e.BlobID, "err", err)
+				return
+			}
+			if !need {
+				continue
+			}
+			for n.syncBacklog() >= 4*n.cfg.MaxConcurrentBlobSyncs {
+				if !n.sleep(ctx, 50*time.Millisecond) {
+					return
+				}
+			}
+			n.startSyncAfter(ctx, e.BlobID, 0)
+			started++
+		}
+		if len(page) < resumeScanBatch {
+			break
+		}
+		var more bool
+		if from, more = next(page[len(page)-1].BlobID); !more {
+			break
+		}
+	}
+	if ctx.Err() == nil {
+		n.log.Info("restart scan of certified blobs", "scanned", scanned, "syncs started", started)
+	}
+}
+
+func (n *Node) syncBacklog() int {
+	n.syncMu.Lock()
+	defer n.syncMu.Unlock()
+	return len(n.syncing)
+}
+
 // startSync starts a sync job for a certified blob unless one is running.
 func (n *Node) startSync(ctx context.Context, id encoding.BlobID) {
+	n.startSyncAfter(ctx, id, n.cfg.BlobSyncDelay)
+}
+
+// startSyncAfter starts a sync job that waits delay first.
+func (n *Node) startSyncAfter(ctx context.Context, id encoding.BlobID, delay time.Duration) {
 	n.syncMu.Lock()
 	if _, ok := n.syncing[id]; ok {
 		n.syncMu.Unlock()
@@ -138,7 +209,7 @@ func (n *Node) startSync(ctx context.Context, id encoding.BlobID) {
 			n.syncMu.Unlock()
 			n.metrics.syncsActive.Dec()
 		}()
-		if !n.sleep(ctx, n.cfg.BlobSyncDelay) {
+		if delay > 0 && !n.sleep(ctx, delay) {
 			return
 		}
 		select {

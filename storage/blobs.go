@@ -541,3 +541,45 @@ func (s *Store) SetGCProgress(g GCProgress) error {
 	defer s.release()
 	return s.set(gcKey, marshalGCProgress(g))
 }
+
+// BlobInfoEntry is a blob ID with its aggregate blob info.
+type BlobInfoEntry struct {
+	BlobID encoding.BlobID
+	Info   blobinfo.Info
+}
+
+// BlobInfos returns up to limit blob-info records in blob-ID order,
+// starting at blob ID from (a restart-time scan pages through them with
+// the successor of the last ID returned).
+func (s *Store) BlobInfos(from encoding.BlobID, limit int) ([]BlobInfoEntry, error) {
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: blobInfoKey(from), UpperBound: []byte{prefixBlobInfo + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("storage: blob infos: %w", err)
+	}
+	defer it.Close()
+	var out []BlobInfoEntry
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		k := it.Key()
+		var e BlobInfoEntry
+		if len(k) != 1+len(e.BlobID) {
+			return out, corrupt("blob info", fmt.Errorf("key %x", k))
+		}
+		copy(e.BlobID[:], k[1:])
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return out, fmt.Errorf("storage: blob infos: %w", err)
+		}
+		if e.Info, err = blobinfo.UnmarshalInfo(v); err != nil {
+			return out, corrupt("blob info of "+e.BlobID.String(), err)
+		}
+		out = append(out, e)
+	}
+	if err := it.Error(); err != nil {
+		return out, fmt.Errorf("storage: blob infos: %w", err)
+	}
+	return out, nil
+}

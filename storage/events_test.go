@@ -270,3 +270,47 @@ func TestExpireStaleIndex(t *testing.T) {
 		t.Fatalf("counts changed: %+v", in)
 	}
 }
+
+func TestBlobInfos(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		if got, err := s.BlobInfos(encoding.BlobID{}, 10); err != nil || len(got) != 0 {
+			t.Fatalf("empty store: %v %v", got, err)
+		}
+		var evs []blobinfo.Event
+		for i := range 5 {
+			evs = append(evs, bev(blobinfo.Registered, uint64(i+1), blobID(5-i), byte(i+1), 1, 5, false))
+		}
+		evs = append(evs, bev(blobinfo.Certified, 6, blobID(3), 3, 1, 5, false))
+		mustApply(t, s, evs, EventCursor{Height: 6})
+		first, err := s.BlobInfos(encoding.BlobID{}, 3)
+		if err != nil || len(first) != 3 {
+			t.Fatalf("first page: %v %v", first, err)
+		}
+		next, _ := nextID(first[2].BlobID)
+		rest, err := s.BlobInfos(next, 3)
+		if err != nil || len(rest) != 2 {
+			t.Fatalf("second page: %v %v", rest, err)
+		}
+		all := append(first, rest...)
+		for i, e := range all {
+			if e.BlobID != blobID(i+1) {
+				t.Fatalf("entry %d: %s, want blob %d (blob-ID order)", i, e.BlobID, i+1)
+			}
+			if certified := e.Info.IsCertified(1); certified != (i+1 == 3) {
+				t.Fatalf("blob %d certified %v", i+1, certified)
+			}
+		}
+	})
+}
+
+// nextID is the blob ID right after id.
+func nextID(id encoding.BlobID) (encoding.BlobID, bool) {
+	for i := len(id) - 1; i >= 0; i-- {
+		id[i]++
+		if id[i] != 0 {
+			return id, true
+		}
+	}
+	return id, false
+}
