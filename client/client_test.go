@@ -377,3 +377,43 @@ func TestRestart(t *testing.T) {
 		t.Fatalf("status %+v %v", st, err)
 	}
 }
+
+func TestStreamAndRange(t *testing.T) {
+	nw, c, ctx := newNet(t)
+	blob := randomBlob(51, 3<<20+12345)
+	res, err := c.Store(ctx, blob, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.BlobID()
+	var buf bytes.Buffer
+	if n, err := c.Stream(ctx, id, &buf, ReadOptions{}); err != nil || n != int64(len(blob)) || !bytes.Equal(buf.Bytes(), blob) {
+		t.Fatalf("stream: %d %v", n, err)
+	}
+	for _, r := range [][2]int64{{0, 1}, {0, 0}, {1000, 70_000}, {int64(len(blob)) - 10, 10}, {int64(len(blob)) - 10, 100}, {12345, 2 << 20}} {
+		got, err := c.ReadRange(ctx, id, r[0], r[1], ReadOptions{})
+		want := blob[r[0]:min(r[0]+r[1], int64(len(blob)))]
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("range %v: %d bytes, %v", r, len(got), err)
+		}
+	}
+	if _, err := c.ReadRange(ctx, id, int64(len(blob))+1, 1, ReadOptions{}); !errors.Is(err, ErrInvalidRange) {
+		t.Fatalf("range past the end: %v", err)
+	}
+	// With a node down, rows it holds come from the fallback decode.
+	if err := nw.StopNode(1); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if n, err := c.Stream(ctx, id, &buf, ReadOptions{}); err != nil || n != int64(len(blob)) || !bytes.Equal(buf.Bytes(), blob) {
+		t.Fatalf("stream with a node down: %d %v", n, err)
+	}
+	got, err := c.ReadRange(ctx, id, 5, int64(len(blob)), ReadOptions{})
+	if err != nil || !bytes.Equal(got, blob[5:]) {
+		t.Fatalf("range with a node down: %v", err)
+	}
+	buf.Reset()
+	if _, err := c.Stream(ctx, id, &buf, ReadOptions{Consistency: encoding.CheckStrict}); err != nil || !bytes.Equal(buf.Bytes(), blob) {
+		t.Fatalf("strict stream: %v", err)
+	}
+}

@@ -32,20 +32,7 @@ func (c *Client) Read(ctx context.Context, id encoding.BlobID, opts ReadOptions)
 	if err != nil {
 		return nil, err
 	}
-	slivers, err := c.primarySlivers(ctx, v, md)
-	if err != nil {
-		return nil, err
-	}
-	x, put, err := c.expander(v.n())
-	if err != nil {
-		return nil, fmt.Errorf("client: read: %w", err)
-	}
-	defer put()
-	blob, err := x.DecodeBlob(md, slivers, opts.Consistency)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: decoding (%s check): %w", ErrBlobInvalid, id, opts.Consistency, err)
-	}
-	return blob, nil
+	return c.decode(ctx, v, md, opts)
 }
 
 // metadata asks the members (MetadataConcurrency at a time) for the blob's
