@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/walrus-go/walrus/chain"
@@ -20,7 +21,9 @@ import (
 // secondary slivers, in batches, resumable through the stored sync
 // progress), verifies every sliver against its blob's metadata, marks the
 // shards ready and reports epoch_sync_done on chain with its operator key.
-// Shards it lost become read-only (refreshView). The fallback of Walrus
+// Shards it lost become read-only (refreshView) and are removed from the
+// store once the epoch change is done on chain (removeLostShards), when a
+// quorum holds the new assignment. The fallback of Walrus
 // when a previous owner cannot serve (recovering the shard blob by blob from
 // the committee) is not implemented: the node retries the owner.
 
@@ -33,6 +36,11 @@ func (n *Node) epochLoop(ctx context.Context) {
 	backoff := n.cfg.RetryInterval
 	for {
 		d := n.cfg.CommitteeRefresh
+		if v := n.view.Load(); v != nil {
+			if err := n.removeLostShards(ctx, v); err != nil && ctx.Err() == nil {
+				n.log.Warn("removing lost shards", "epoch", v.epoch, "err", err)
+			}
+		}
 		if v := n.view.Load(); v != nil && v.member && n.syncedEpoch.Load() < v.epoch {
 			if err := n.epochSync(ctx, v); err != nil {
 				if ctx.Err() != nil {
@@ -51,6 +59,63 @@ func (n *Node) epochLoop(ctx context.Context) {
 		case <-time.After(d):
 		}
 	}
+}
+
+// removeLostShards deletes the read-only shards (lost in an epoch change)
+// once the change to v's epoch is done (the chain emitted EpochChangeDone
+// for it, or its system object has left the sync state) and the shard's
+// new owner has reported the epoch synced: until then the new owner may
+// still fetch the shard with sync_shard.
+func (n *Node) removeLostShards(ctx context.Context, v *view) error {
+	shards, err := n.store.Shards()
+	if err != nil {
+		return err
+	}
+	var lost []uint16
+	for s, st := range shards {
+		if st == storage.ShardReadOnly && !v.owns(int(s)) {
+			lost = append(lost, s)
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	done := n.changeDone.Load() >= v.epoch
+	if sr, ok := n.cfg.Chain.(systemReader); ok && !done {
+		sys, err := sr.System(ctx)
+		if err != nil {
+			return err
+		}
+		done = sys.Epoch > v.epoch || (sys.Epoch == v.epoch && sys.State != chain.StateChangeSync)
+	}
+	if !done {
+		return nil
+	}
+	pools, err := n.cfg.Chain.Pools(ctx)
+	if err != nil {
+		return err
+	}
+	synced := map[[bls.PublicKeySize]byte]bool{}
+	for _, p := range pools {
+		if p.LastSyncEpoch >= v.epoch {
+			synced[p.PublicKey] = true
+		}
+	}
+	slices.Sort(lost)
+	var removed []uint16
+	for _, s := range lost {
+		if int(s) >= len(v.owners) || !synced[v.owners[s]] {
+			continue
+		}
+		if err := n.store.RemoveShard(s); err != nil {
+			return err
+		}
+		removed = append(removed, s)
+	}
+	if len(removed) > 0 {
+		n.log.Info("lost shards removed", "epoch", v.epoch, "shards", removed)
+	}
+	return nil
 }
 
 // epochSync syncs the shards gained in v's epoch and reports the epoch

@@ -156,7 +156,18 @@ func (n *Node) applyRecords(ctx context.Context, records []client.EventRecord) e
 			}
 		case *chain.InvalidBlobID:
 			n.pending.take(e.BlobID)
-		case *chain.EpochChangeStart, *chain.EpochChangeDone:
+		case *chain.EpochChangeDone:
+			if e.Epoch > n.changeDone.Load() {
+				n.changeDone.Store(e.Epoch)
+			}
+			if err := n.refreshView(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("refreshing committee at epoch event", "err", err)
+			}
+			select {
+			case n.epochSignal <- struct{}{}: // removes the lost shards
+			default:
+			}
+		case *chain.EpochChangeStart:
 			// The view is re-read now (and periodically); a failure here
 			// does not undo the applied batch.
 			if err := n.refreshView(ctx); err != nil && ctx.Err() == nil {

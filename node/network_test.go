@@ -49,7 +49,7 @@ type testNet struct {
 	blockMu sync.Mutex
 	blocked map[encoding.BlobID]bool // the nodes' deny list
 
-	clockOffset atomic.Int64 // added to time.Now for the nodes' GC schedule
+	clockOffset atomic.Int64          // added to time.Now for the nodes' GC schedule
 	syncDelay   map[int]time.Duration // BlobSyncDelay of a node at its next start (default 50 ms)
 }
 

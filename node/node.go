@@ -71,6 +71,7 @@ type Node struct {
 	epochChanged chan struct{} // signalled when the view's epoch changes (GC)
 	epochSignal  chan struct{} // same, for the epoch-change service
 	syncedEpoch  atomic.Uint32 // last epoch reported synced on chain
+	changeDone   atomic.Uint32 // last epoch whose EpochChangeDone the follower saw
 	gcMu         sync.Mutex
 	gcSeen       map[uint32]time.Time // under gcMu: when each epoch's GC was first attempted
 	gcLogged     uint32               // under gcMu

@@ -17,6 +17,7 @@ import (
 	"github.com/walrus-go/walrus/encoding"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/protocol"
+	"github.com/walrus-go/walrus/storage"
 	"github.com/walrus-go/walrus/storage/blobinfo"
 )
 
@@ -750,6 +751,25 @@ func TestEpochChange(t *testing.T) {
 			got, err := rn.api.GetSliver(ctx, id, uint16(p.PairIndex()), want.Type)
 			if err != nil || !bytes.Equal(got.Data, want.Data) {
 				t.Fatalf("gained shard %d, %s sliver: %v", s, want.Type, err)
+			}
+		}
+	}
+	// Once the epoch change is done and the new owners reported, the
+	// previous owners remove the shards they lost.
+	for i, rn := range tn.nodes {
+		tn.waitFor(fmt.Sprintf("node %d to remove its lost shards", i), func() bool {
+			h, err := rn.api.Health(ctx, false)
+			return err == nil && h.ShardSummary.ReadOnly == 0
+		})
+		for _, s := range gained {
+			if i == x {
+				continue
+			}
+			if ok, err := rn.n.Store().HasSliver(s, encoding.Primary, id); err != nil || ok {
+				t.Fatalf("node %d still holds lost shard %d: %v", i, s, err)
+			}
+			if st, err := rn.n.Store().ShardStatus(s); err != nil || st != storage.ShardUnknown {
+				t.Fatalf("node %d: lost shard %d status %v %v", i, s, st, err)
 			}
 		}
 	}
