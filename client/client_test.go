@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -415,5 +416,34 @@ func TestStreamAndRange(t *testing.T) {
 	buf.Reset()
 	if _, err := c.Stream(ctx, id, &buf, ReadOptions{Consistency: encoding.CheckStrict}); err != nil || !bytes.Equal(buf.Bytes(), blob) {
 		t.Fatalf("strict stream: %v", err)
+	}
+}
+
+// TestConcurrentStores runs stores from one wallet at once: the client
+// numbers the wallet's transactions itself.
+func TestConcurrentStores(t *testing.T) {
+	_, c, ctx := newNet(t)
+	const k = 6
+	blobs := make([][]byte, k)
+	ids := make([]encoding.BlobID, k)
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	for i := range k {
+		blobs[i] = randomBlob(uint64(60+i), 20_000*(i+1))
+		wg.Go(func() {
+			var res *StoreResult
+			if res, errs[i] = c.Store(ctx, blobs[i], StoreOptions{Permanent: i%2 == 0}); errs[i] == nil {
+				ids[i] = res.BlobID()
+			}
+		})
+	}
+	wg.Wait()
+	for i := range k {
+		if errs[i] != nil {
+			t.Fatalf("store %d: %v", i, errs[i])
+		}
+		if got, err := c.Read(ctx, ids[i], ReadOptions{}); err != nil || !bytes.Equal(got, blobs[i]) {
+			t.Fatalf("read %d: %v", i, err)
+		}
 	}
 }

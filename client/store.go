@@ -49,6 +49,7 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	if opts.Epochs > sys.MaxEpochsAhead {
 		return nil, fmt.Errorf("%w: %d epochs, at most %d ahead", ErrConfig, opts.Epochs, sys.MaxEpochsAhead)
 	}
+	t0 := time.Now()
 	enc, err := encoding.Encode(data, n)
 	if err != nil {
 		return nil, fmt.Errorf("client: store: encode: %w", err)
@@ -93,6 +94,7 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 		cost = sys.StoragePrice*units*uint64(opts.Epochs) + sys.WritePrice*units
 	}
 
+	t1 := time.Now()
 	conf := protocol.StorageConfirmation{Epoch: v.epoch, BlobID: id, Deletable: deletable}
 	if deletable {
 		conf.ObjectID = blob.ID
@@ -101,6 +103,7 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	if err != nil {
 		return nil, err
 	}
+	t2 := time.Now()
 	oc, err := cert.OnChain(v.com.Len())
 	if err != nil {
 		return nil, fmt.Errorf("client: store: %w", err)
@@ -115,6 +118,7 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	if err != nil || o.Blob == nil {
 		return nil, fmt.Errorf("client: store: reading the certified blob object %s: %v", blob.ID, err)
 	}
+	c.cfg.Logger.Debug("stored", "blob", id, "size", len(data), "encode+register", t1.Sub(t0), "upload", t2.Sub(t1), "certify", time.Since(t2))
 	return &StoreResult{NewlyCreated: &NewlyCreated{BlobObject: blobObjectOf(o.Blob), ResourceOperation: op, Cost: cost}}, nil
 }
 
