@@ -165,6 +165,24 @@ func TestAlreadyCertified(t *testing.T) {
 	if err != nil || st.Kind != nodeapi.StatusPermanent || !st.IsCertified || st.EndEpoch != chain.GenesisEpoch+4 {
 		t.Fatalf("status %+v %v", st, err)
 	}
+	list, err := c.ListBlobs(ctx, false)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("list blobs: %+v %v", list, err)
+	}
+	hs, err := c.Health(ctx, true)
+	if err != nil || len(hs) != 4 {
+		t.Fatalf("health: %v", err)
+	}
+	shards := 0
+	for _, h := range hs {
+		if h.Err != nil || h.Health.NodeStatus != "Active" {
+			t.Fatalf("health of %s: %+v %v", h.Name, h.Health, h.Err)
+		}
+		shards += h.Shards
+	}
+	if shards != 100 {
+		t.Fatalf("committee holds %d shards", shards)
+	}
 }
 
 func TestReadErrorsAndDelete(t *testing.T) {
@@ -218,6 +236,36 @@ func TestReadErrorsAndDelete(t *testing.T) {
 			t.Fatalf("read after delete: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The delete gave the storage back: the next store of a blob that fits
+	// uses it and pays only the write fee; IgnoreResources buys new storage.
+	other := randomBlob(4, 200_000)
+	fresh, err := c.Store(ctx, other, StoreOptions{Epochs: 2, IgnoreResources: true})
+	if err != nil || fresh.NewlyCreated.ResourceOperation.RegisterFromScratch == nil {
+		t.Fatalf("store ignoring resources: %+v %v", fresh, err)
+	}
+	reused, err := c.Store(ctx, other, StoreOptions{Epochs: 2, Force: true})
+	if err != nil || reused.NewlyCreated.ResourceOperation.ReuseStorage == nil {
+		t.Fatalf("store reusing storage: %+v %v", reused, err)
+	}
+	if st := reused.NewlyCreated.BlobObject.Storage; st.ID != res.NewlyCreated.BlobObject.Storage.ID || st.EndEpoch != chain.GenesisEpoch+3 ||
+		reused.NewlyCreated.Cost >= fresh.NewlyCreated.Cost {
+		t.Fatalf("reused storage %+v, cost %d (fresh %d)", st, reused.NewlyCreated.Cost, fresh.NewlyCreated.Cost)
+	}
+
+	// A registration left by an interrupted store is picked up by the next.
+	third := randomBlob(5, 1000)
+	md, _ := encoding.ComputeMetadata(third, nw.Shards())
+	sys, _ := nw.Chain().System(ctx)
+	encLen, _ := encoding.EncodedBlobLength(uint64(len(third)), nw.Shards())
+	b, err := c.register(ctx, sys, md, encLen, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.Store(ctx, third, StoreOptions{})
+	if err != nil || again.NewlyCreated.ResourceOperation.ReuseRegistration == nil || again.NewlyCreated.BlobObject.ID != b.ID {
+		t.Fatalf("store after an interrupted one: %+v %v", again, err)
 	}
 }
 

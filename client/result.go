@@ -124,7 +124,14 @@ func (b BlobObject) MarshalJSON() ([]byte, error) {
 // one field is set.
 type ResourceOperation struct {
 	RegisterFromScratch *RegisterFromScratch `json:"registerFromScratch,omitempty"`
+	ReuseStorage        *ReuseStorage        `json:"reuseStorage,omitempty"`
 	ReuseRegistration   *ReuseRegistration   `json:"reuseRegistration,omitempty"`
+}
+
+// ReuseStorage: a storage resource owned by the wallet (one freed by a
+// delete, say) was used; only the write fee was paid.
+type ReuseStorage struct {
+	EncodedLength uint64 `json:"encodedLength"`
 }
 
 // RegisterFromScratch: storage was reserved and the blob registered.

@@ -24,6 +24,9 @@ type StoreOptions struct {
 	Permanent bool
 	// Force uploads and certifies even if the blob is already certified.
 	Force bool
+	// IgnoreResources always buys new storage instead of using a storage
+	// resource the wallet owns.
+	IgnoreResources bool
 }
 
 // Store encodes data and stores it on Walrus (reference §7.1). Unless
@@ -85,6 +88,18 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 		return nil, err
 	} else if b != nil {
 		blob, op.ReuseRegistration = b, &ReuseRegistration{EncodedLength: encLen}
+	} else if st, err := c.ownedStorage(ctx, encLen, sys.Epoch, end, opts.IgnoreResources); err != nil {
+		return nil, err
+	} else if st != nil {
+		inc, err := c.send(ctx, registerMsg(md, st.ID, deletable))
+		if err != nil {
+			return nil, fmt.Errorf("client: store: register blob with storage %s: %w", st.ID, err)
+		}
+		if blob, err = c.registeredBlob(ctx, inc, id); err != nil {
+			return nil, err
+		}
+		op.ReuseStorage = &ReuseStorage{EncodedLength: encLen}
+		cost = sys.WritePrice * ((encLen + 1<<20 - 1) >> 20)
 	} else {
 		if blob, err = c.register(ctx, sys, md, encLen, opts.Epochs, deletable); err != nil {
 			return nil, err
@@ -181,10 +196,7 @@ func (c *Client) ownedRegistration(ctx context.Context, id encoding.BlobID, cur,
 // the same block.
 func (c *Client) register(ctx context.Context, sys *chain.System, md *encoding.VerifiedMetadata, encLen uint64, epochs uint32, deletable bool) (*chain.Blob, error) {
 	reserve := &chain.MsgReserveSpace{Size: encLen, EpochsAhead: epochs}
-	regMsg := func(storage chain.ObjectID) *chain.MsgRegisterBlob {
-		return &chain.MsgRegisterBlob{Storage: storage, BlobID: md.BlobID, RootHash: [32]byte(md.Metadata.RootHash()),
-			Size: md.Metadata.UnencodedLength, EncodingType: encoding.EncodingTypeRS2, Deletable: deletable}
-	}
+	regMsg := func(storage chain.ObjectID) *chain.MsgRegisterBlob { return registerMsg(md, storage, deletable) }
 	raws, err := c.broadcastLists(ctx, sys, [][]chain.Msg{{reserve}})
 	if err != nil {
 		return nil, fmt.Errorf("client: store: reserve space: %w", err)
@@ -210,8 +222,18 @@ func (c *Client) register(ctx context.Context, sys *chain.System, md *encoding.V
 	if err != nil {
 		return nil, fmt.Errorf("client: store: register blob: %w", err)
 	}
+	return c.registeredBlob(ctx, inc, md.BlobID)
+}
+
+func registerMsg(md *encoding.VerifiedMetadata, storage chain.ObjectID, deletable bool) *chain.MsgRegisterBlob {
+	return &chain.MsgRegisterBlob{Storage: storage, BlobID: md.BlobID, RootHash: [32]byte(md.Metadata.RootHash()),
+		Size: md.Metadata.UnencodedLength, EncodingType: encoding.EncodingTypeRS2, Deletable: deletable}
+}
+
+// registeredBlob reads the Blob object a registration created.
+func (c *Client) registeredBlob(ctx context.Context, inc *chainInclusion, id encoding.BlobID) (*chain.Blob, error) {
 	for _, ev := range inc.Events {
-		if r, ok := ev.Event.(*chain.BlobRegistered); ok && r.BlobID == md.BlobID {
+		if r, ok := ev.Event.(*chain.BlobRegistered); ok && r.BlobID == id {
 			o, err := c.chain.Object(ctx, r.ObjectID)
 			if err != nil || o.Blob == nil {
 				return nil, fmt.Errorf("client: store: reading the registered blob object %s: %v", r.ObjectID, err)
@@ -220,6 +242,29 @@ func (c *Client) register(ctx context.Context, sys *chain.System, md *encoding.V
 		}
 	}
 	return nil, fmt.Errorf("client: store: register blob: no BlobRegistered event")
+}
+
+// ownedStorage finds the smallest storage resource owned by the wallet of
+// at least size bytes that covers [cur, end).
+func (c *Client) ownedStorage(ctx context.Context, size uint64, cur, end uint32, ignore bool) (*chain.Storage, error) {
+	if ignore || c.cfg.Wallet == nil {
+		return nil, nil
+	}
+	objs, err := c.chain.Owned(ctx, c.Address())
+	if err != nil {
+		return nil, fmt.Errorf("client: owned objects: %w", err)
+	}
+	var best *chain.Storage
+	for _, o := range objs {
+		s := o.Storage
+		if o.Kind != chain.KindStorage || s == nil || s.Size < size || s.Start > cur || s.End < end {
+			continue
+		}
+		if best == nil || s.Size < best.Size || (s.Size == best.Size && s.End < best.End) {
+			best = s
+		}
+	}
+	return best, nil
 }
 
 // upload stores the metadata and each member's slivers at every member in
