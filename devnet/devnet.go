@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -79,9 +80,14 @@ type Config struct {
 	EpochDuration time.Duration
 	// MaxEpochsAhead bounds storage purchases (DefaultMaxEpochsAhead if 0).
 	MaxEpochsAhead uint32
-	// WalletBalance is the funded wallet's genesis balance in FROST
+	// WalletBalance is each funded wallet's genesis balance in FROST
 	// (DefaultWalletBalance if 0).
 	WalletBalance uint64
+	// Wallets is the number of funded wallets (1 if 0).
+	Wallets int
+	// RPCListen, if set, serves CometBFT's RPC there (e.g.
+	// "tcp://127.0.0.1:26657") for clients in other processes.
+	RPCListen string
 	// BlobSyncDelay is passed to the nodes (node.DefaultBlobSyncDelay if 0).
 	BlobSyncDelay time.Duration
 	// StartTimeout bounds the wait for every node to be active
@@ -115,6 +121,9 @@ func (c Config) WithDefaults() Config {
 	if c.StartTimeout == 0 {
 		c.StartTimeout = DefaultStartTimeout
 	}
+	if c.Wallets == 0 {
+		c.Wallets = 1
+	}
 	return c
 }
 
@@ -123,6 +132,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Dir == "":
 		return fmt.Errorf("%w: Dir is required", ErrConfig)
+	case c.Wallets < 1 || c.Wallets > 1000:
+		return fmt.Errorf("%w: %d wallets (1..1000)", ErrConfig, c.Wallets)
 	case c.Nodes < 1 || c.Nodes > 256:
 		return fmt.Errorf("%w: %d nodes (1..256)", ErrConfig, c.Nodes)
 	case c.Shards < c.Nodes || c.Shards < 4 || c.Shards > 65535:
@@ -142,12 +153,13 @@ type state struct {
 	EpochDurationMs int64    `json:"epochDurationMs"`
 	MaxEpochsAhead  uint32   `json:"maxEpochsAhead"`
 	WalletBalance   uint64   `json:"walletBalance"`
+	Wallets         int      `json:"wallets"`
 	Addresses       []string `json:"addresses"` // each node's REST address, as registered on chain
 }
 
 // keys are the secrets of a network, derived from its seed.
 type keys struct {
-	wallet    ed25519.PrivateKey
+	wallets   []ed25519.PrivateKey
 	operators []ed25519.PrivateKey
 	protocol  []*bls.SecretKey
 	network   []*netkey.PrivateKey
@@ -164,8 +176,11 @@ func derive(seed []byte, label string, i int) []byte {
 	return h.Sum(nil)
 }
 
-func deriveKeys(seed []byte, n int) (*keys, error) {
-	k := &keys{wallet: ed25519.NewKeyFromSeed(derive(seed, "wallet", 0))}
+func deriveKeys(seed []byte, n, wallets int) (*keys, error) {
+	k := &keys{}
+	for i := range max(wallets, 1) {
+		k.wallets = append(k.wallets, ed25519.NewKeyFromSeed(derive(seed, "wallet", i)))
+	}
 	for i := range n {
 		k.operators = append(k.operators, ed25519.NewKeyFromSeed(derive(seed, "operator", i)))
 		sk, err := bls.KeyFromSeed(derive(seed, "protocol", i))
@@ -231,7 +246,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		closeLns()
 		return nil, fmt.Errorf("%w: seed", ErrState)
 	}
-	ks, err := deriveKeys(seed, len(st.Addresses))
+	ks, err := deriveKeys(seed, len(st.Addresses), st.Wallets)
 	if err != nil {
 		closeLns()
 		return nil, err
@@ -241,7 +256,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	if fresh {
 		g = nw.genesis()
 	}
-	cn, err := abci.StartNode(abci.NodeConfig{Home: filepath.Join(cfg.Dir, "chain"), Genesis: g, BlockInterval: cfg.BlockInterval})
+	cn, err := abci.StartNode(abci.NodeConfig{Home: filepath.Join(cfg.Dir, "chain"), Genesis: g, BlockInterval: cfg.BlockInterval, RPCListen: cfg.RPCListen})
 	if err != nil {
 		closeLns()
 		return nil, fmt.Errorf("devnet: chain: %w", err)
@@ -298,7 +313,7 @@ func loadOrCreate(cfg Config) (state, []net.Listener, bool, error) {
 	st := state{
 		Version: stateVersion, ChainID: "walrus-devnet-" + hex.EncodeToString(seed[:4]), Seed: hex.EncodeToString(seed[:]),
 		Shards: cfg.Shards, EpochDurationMs: cfg.EpochDuration.Milliseconds(), MaxEpochsAhead: cfg.MaxEpochsAhead,
-		WalletBalance: cfg.WalletBalance,
+		WalletBalance: cfg.WalletBalance, Wallets: cfg.Wallets,
 	}
 	lns := make([]net.Listener, cfg.Nodes)
 	for i := range lns {
@@ -351,7 +366,9 @@ func (nw *Network) genesis() *chain.Genesis {
 		ChainID: st.ChainID, GenesisTime: time.Now().Add(-time.Second).UTC().Truncate(time.Millisecond),
 		NShards: uint16(st.Shards), EpochDuration: time.Duration(st.EpochDurationMs) * time.Millisecond,
 		MaxEpochsAhead: st.MaxEpochsAhead, MinFee: 1,
-		Balances: []chain.GenesisBalance{{Address: addrOf(nw.keys.wallet), Amount: st.WalletBalance}},
+	}
+	for _, w := range nw.keys.wallets {
+		g.Balances = append(g.Balances, chain.GenesisBalance{Address: addrOf(w), Amount: st.WalletBalance})
 	}
 	for i, addr := range st.Addresses {
 		npk := nw.keys.network[i].PublicKey()
@@ -500,11 +517,14 @@ func (nw *Network) Shards() int { return nw.st.Shards }
 // Nodes returns the number of storage nodes.
 func (nw *Network) Nodes() int { return len(nw.st.Addresses) }
 
-// Wallet returns the funded account's key.
-func (nw *Network) Wallet() ed25519.PrivateKey { return nw.keys.wallet }
+// Wallet returns the first funded account's key.
+func (nw *Network) Wallet() ed25519.PrivateKey { return nw.keys.wallets[0] }
 
-// WalletAddress returns the funded account's address.
-func (nw *Network) WalletAddress() chain.Address { return addrOf(nw.keys.wallet) }
+// WalletAddress returns the first funded account's address.
+func (nw *Network) WalletAddress() chain.Address { return addrOf(nw.keys.wallets[0]) }
+
+// Wallets returns every funded account's key.
+func (nw *Network) Wallets() []ed25519.PrivateKey { return slices.Clone(nw.keys.wallets) }
 
 // NodeURLs returns each node's REST API base URL (HTTPS; see
 // NetworkPublicKey for the key to pin).

@@ -16,7 +16,7 @@ func TestStartAndRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	nw, err := Start(ctx, Config{Dir: dir, Nodes: 4, Shards: 10})
+	nw, err := Start(ctx, Config{Dir: dir, Nodes: 4, Shards: 10, Wallets: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,9 +30,14 @@ func TestStartAndRestart(t *testing.T) {
 	if err != nil || com.Len() != 4 {
 		t.Fatalf("committee: %v", err)
 	}
-	acc, err := nw.Chain().Account(ctx, nw.WalletAddress())
-	if err != nil || acc.Balance != DefaultWalletBalance {
-		t.Fatalf("wallet %+v %v", acc, err)
+	if len(nw.Wallets()) != 2 {
+		t.Fatalf("%d wallets", len(nw.Wallets()))
+	}
+	for _, w := range nw.Wallets() {
+		acc, err := nw.Chain().Account(ctx, addrOf(w))
+		if err != nil || acc.Balance != DefaultWalletBalance {
+			t.Fatalf("wallet %+v %v", acc, err)
+		}
 	}
 
 	// Register a blob and put its metadata at node 0: it must survive a
@@ -76,7 +81,7 @@ func TestStartAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nw.ChainID() != chainID || nw.Nodes() != 4 || nw.Shards() != 10 || nw.NodeURLs()[3] != urls[3] {
+	if nw.ChainID() != chainID || nw.Nodes() != 4 || len(nw.Wallets()) != 2 || nw.Shards() != 10 || nw.NodeURLs()[3] != urls[3] {
 		t.Fatalf("restart changed the network: %s %d %d %v", nw.ChainID(), nw.Nodes(), nw.Shards(), nw.NodeURLs())
 	}
 	objs, err := nw.Chain().BlobObjects(ctx, md.BlobID)
