@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -349,8 +350,10 @@ func (c *Client) storeAt(ctx context.Context, v *committeeView, m int, enc *enco
 	id := enc.Metadata.BlobID
 	// The node may not have seen the registration yet.
 	err := c.retryUnregistered(ctx, func() error {
-		_, err := api.PutMetadata(ctx, enc.Metadata)
-		return err
+		return retryTransient(ctx, func() error {
+			_, err := api.PutMetadata(ctx, enc.Metadata)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
@@ -369,7 +372,10 @@ func (c *Client) storeAt(ctx context.Context, v *committeeView, m int, enc *enco
 				if err := sem.Acquire(uctx, w); err != nil {
 					continue
 				}
-				_, err := api.PutSliver(uctx, id, uint16(s.PairIndex(enc.Params)), &s)
+				err := retryTransient(uctx, func() error {
+					_, err := api.PutSliver(uctx, id, uint16(s.PairIndex(enc.Params)), &s)
+					return err
+				})
 				sem.Release(w)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("%s sliver %d: %w", s.Type, s.Index, err); ucancel() })
@@ -428,5 +434,31 @@ func (c *Client) retryUnregistered(ctx context.Context, fn func() error) error {
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 200*time.Millisecond)
+	}
+}
+
+// transientAttempts is how many times a request failing transiently (the
+// node overloaded or restarting, the connection lost) is tried.
+const transientAttempts = 3
+
+// retryTransient calls fn until it succeeds, fails with an answer of the
+// node other than "unavailable", or has been tried transientAttempts times.
+func retryTransient(ctx context.Context, fn func() error) error {
+	delay := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || attempt == transientAttempts || ctx.Err() != nil {
+			return err
+		}
+		var e *nodeapi.Error
+		if errors.As(err, &e) && e.Code != http.StatusServiceUnavailable && e.Code != http.StatusTooManyRequests {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay *= 4
 	}
 }
