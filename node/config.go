@@ -47,6 +47,7 @@ const (
 	DefaultMaxSyncShardBytes     = 32 << 20
 	DefaultBlobSyncDelay         = 15 * time.Second
 	DefaultMaxConcurrentSyncs    = 8
+	DefaultShardRecoveryAfter    = 12 * time.Hour
 	maxSyncBackoff               = 30 * time.Second
 )
 
@@ -120,6 +121,10 @@ type Config struct {
 	// Blocked, if set, names the blobs on the node's deny list: their
 	// uploads and reads are refused with 403.
 	Blocked func(encoding.BlobID) bool
+	// ShardRecoveryAfter is how long the node keeps asking a gained shard's
+	// previous owner (sync_shard) before recovering the shard blob by blob
+	// from the committee's recovery symbols.
+	ShardRecoveryAfter time.Duration
 	// Registerer, if set, receives the node's Prometheus metrics (requests
 	// by route and status, bytes in and out, slivers stored, blob and
 	// shard sync progress, shard status, event cursor and lag). One node
@@ -131,6 +136,9 @@ type Config struct {
 	// Clock, if set, replaces time.Now for the garbage-collection schedule
 	// (tests inject time).
 	Clock func() time.Time
+	// failSyncShard, if set (tests in this package), makes sync_shard
+	// requests to a previous owner fail, as if it did not answer.
+	failSyncShard func(shard uint16) bool
 	// PeerPlainHTTP makes the node reach its peers over plain HTTP instead
 	// of HTTPS pinned to their registered network keys.
 	PeerPlainHTTP bool
@@ -170,6 +178,7 @@ func (c Config) WithDefaults() Config {
 		c.MaxPendingBytes = DefaultMaxPendingBytes
 	}
 	set(&c.BlobSyncDelay, DefaultBlobSyncDelay)
+	set(&c.ShardRecoveryAfter, DefaultShardRecoveryAfter)
 	if c.MaxConcurrentBlobSyncs == 0 {
 		c.MaxConcurrentBlobSyncs = DefaultMaxConcurrentSyncs
 	}
@@ -199,7 +208,7 @@ func (c *Config) Validate() error {
 	case c.MaxSliverSize < 0 || c.BodyHeadroom < 0 || c.MaxHeaderBytes < 1 || c.MaxPendingBytes < 0 || c.MaxPendingBlobs < 0 || c.MaxSyncShardBytes < 0:
 		return fmt.Errorf("%w: negative size limit", ErrConfig)
 	case c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 ||
-		c.CommitteeRefresh <= 0 || c.MaxRegistrationWait < 0 || c.RetryInterval <= 0 || c.PendingTTL < 0 || c.BlobSyncDelay < 0:
+		c.CommitteeRefresh <= 0 || c.MaxRegistrationWait < 0 || c.RetryInterval <= 0 || c.PendingTTL < 0 || c.BlobSyncDelay < 0 || c.ShardRecoveryAfter < 0:
 		return fmt.Errorf("%w: invalid duration", ErrConfig)
 	}
 	return c.StoreOptions.WithDefaults().Validate()

@@ -23,9 +23,10 @@ import (
 // shards ready and reports epoch_sync_done on chain with its operator key.
 // Shards it lost become read-only (refreshView) and are removed from the
 // store once the epoch change is done on chain (removeLostShards), when a
-// quorum holds the new assignment. The fallback of Walrus
-// when a previous owner cannot serve (recovering the shard blob by blob from
-// the committee) is not implemented: the node retries the owner.
+// quorum holds the new assignment. When a previous owner has not served a
+// gained shard for ShardRecoveryAfter, the node falls back to shard
+// recovery (recoverShard): the shard turns inRecovery and every certified
+// blob's slivers of it are recovered from the committee's recovery symbols.
 
 // shardSyncBatch is the number of slivers asked for per sync_shard call.
 const shardSyncBatch = 1000
@@ -59,6 +60,120 @@ func (n *Node) epochLoop(ctx context.Context) {
 		case <-time.After(d):
 		}
 	}
+}
+
+// shardSyncFailing returns when shard sync of s first failed (now, at the
+// first failure), for the fallback to shard recovery.
+func (n *Node) shardSyncFailing(s uint16) time.Time {
+	n.shardFailMu.Lock()
+	defer n.shardFailMu.Unlock()
+	if n.shardFail == nil {
+		n.shardFail = map[uint16]time.Time{}
+	}
+	t, ok := n.shardFail[s]
+	if !ok {
+		t = n.now()
+		n.shardFail[s] = t
+	}
+	return t
+}
+
+// recoverShard recovers, for every blob certified at v's epoch, the
+// slivers of shard s the node lacks, from the recovery symbols of the
+// other nodes (the shard's previous owner being unavailable). Blobs are
+// recovered one after the other; a restart resumes at the missing slivers.
+func (n *Node) recoverShard(ctx context.Context, v *view, s uint16) error {
+	peers, err := n.peers(ctx, v)
+	if err != nil {
+		return err
+	}
+	var from encoding.BlobID
+	recovered := 0
+	for {
+		page, err := n.store.BlobInfos(from, resumeScanBatch)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if e.Info.Invalid || !e.Info.IsCertified(v.epoch) || n.checkAllowed(e.BlobID) != nil {
+				continue
+			}
+			k, err := n.recoverShardBlob(ctx, v, peers, s, e.BlobID)
+			if err != nil {
+				return fmt.Errorf("blob %s: %w", e.BlobID, err)
+			}
+			recovered += k
+		}
+		if len(page) < resumeScanBatch {
+			break
+		}
+		var more bool
+		if from, more = next(page[len(page)-1].BlobID); !more {
+			break
+		}
+	}
+	n.log.Info("shard recovered", "shard", s, "epoch", v.epoch, "slivers", recovered)
+	return nil
+}
+
+// recoverShardBlob recovers blob id's missing slivers of shard s.
+func (n *Node) recoverShardBlob(ctx context.Context, v *view, peers []peer, s uint16, id encoding.BlobID) (int, error) {
+	md, err := n.metadataFromPeers(ctx, v, peers, id)
+	if err != nil {
+		return 0, err
+	}
+	p := md.Params()
+	x, put, err := n.expander(p.N)
+	if err != nil {
+		return 0, err
+	}
+	defer put()
+	pair := p.ShardToPair(id, int(s))
+	k := 0
+	for _, t := range []encoding.SliverType{encoding.Secondary, encoding.Primary} {
+		if ok, err := n.store.HasSliver(s, t, id); err != nil || ok {
+			if err != nil {
+				return k, err
+			}
+			continue
+		}
+		idx := pair
+		if t == encoding.Secondary {
+			idx = p.N - 1 - pair
+		}
+		sl, err := n.recoverSliver(ctx, x, md, peers, t, idx)
+		if err != nil {
+			return k, fmt.Errorf("%s sliver %d: %w", t, idx, err)
+		}
+		if err := n.store.PutSliver(s, id, sl); err != nil {
+			return k, err
+		}
+		n.metrics.storedSlivers("shard_recovery", t, 1)
+		k++
+	}
+	return k, nil
+}
+
+// metadataFromPeers returns blob id's stored metadata, or fetches it from
+// the peers (verified against the blob ID) and stores it.
+func (n *Node) metadataFromPeers(ctx context.Context, v *view, peers []peer, id encoding.BlobID) (*encoding.VerifiedMetadata, error) {
+	md, err := n.store.GetMetadata(id)
+	if err == nil || !errors.Is(err, storage.ErrNotFound) {
+		return md, err
+	}
+	for _, p := range peers {
+		if md, err = p.api.GetMetadata(ctx, id, v.nShards); err == nil {
+			break
+		}
+	}
+	if md == nil {
+		return nil, fmt.Errorf("no peer served the metadata: %w", err)
+	}
+	if err := n.store.PutMetadata(md); err != nil {
+		return nil, err
+	}
+	n.metrics.metadata.WithLabelValues("shard_recovery").Inc()
+	return md, nil
 }
 
 // removeLostShards deletes the read-only shards (lost in an epoch change)
@@ -157,11 +272,29 @@ func (n *Node) epochSync(ctx context.Context, v *view) error {
 			continue
 		}
 		if owner, ok := gained[s]; ok {
-			if err := n.store.SetShardStatus(s, storage.ShardInTransfer); err != nil {
+			st, err := n.store.ShardStatus(s)
+			if err != nil {
 				return err
 			}
-			if err := n.syncShardFrom(ctx, v, s, owner); err != nil {
-				return fmt.Errorf("shard %d: %w", s, err)
+			if st != storage.ShardInRecovery {
+				if err := n.store.SetShardStatus(s, storage.ShardInTransfer); err != nil {
+					return err
+				}
+				if err := n.syncShardFrom(ctx, v, s, owner); err != nil {
+					if n.now().Sub(n.shardSyncFailing(s)) < n.cfg.ShardRecoveryAfter {
+						return fmt.Errorf("shard %d: %w", s, err)
+					}
+					n.log.Warn("previous owner does not serve the shard: recovering it from the committee", "shard", s, "err", err)
+					if err := n.store.SetShardStatus(s, storage.ShardInRecovery); err != nil {
+						return err
+					}
+					st = storage.ShardInRecovery
+				}
+			}
+			if st == storage.ShardInRecovery {
+				if err := n.recoverShard(ctx, v, s); err != nil {
+					return fmt.Errorf("recovering shard %d: %w", s, err)
+				}
 			}
 			if err := n.store.ClearSyncProgress(s); err != nil {
 				return err
@@ -188,6 +321,9 @@ func (n *Node) epochSync(ctx context.Context, v *view) error {
 // syncShardFrom fetches shard s from its previous owner (BLS key owner),
 // both sliver types, from the stored progress on.
 func (n *Node) syncShardFrom(ctx context.Context, v *view, s uint16, owner [bls.PublicKeySize]byte) error {
+	if n.cfg.failSyncShard != nil && n.cfg.failSyncShard(s) {
+		return errors.New("sync_shard: injected failure")
+	}
 	api, err := n.peerByKey(ctx, v, owner)
 	if err != nil {
 		return err

@@ -51,6 +51,7 @@ type testNet struct {
 
 	clockOffset atomic.Int64          // added to time.Now for the nodes' GC schedule
 	syncDelay   map[int]time.Duration // BlobSyncDelay of a node at its next start (default 50 ms)
+	failSync    map[int]bool          // nodes whose sync_shard requests fail (they recover shards after 200 ms)
 }
 
 // now is the nodes' injected clock.
@@ -172,11 +173,16 @@ func (tn *testNet) startNode(i int) {
 	if d, ok := tn.syncDelay[i]; ok {
 		syncDelay = d
 	}
-	n, err := New(Config{
+	cfg := Config{
 		ListenAddress: tn.addrs[i], Listener: ln, DataDir: tn.dirs[i], Operator: tn.ops[i], Logger: testLogger(i), Blocked: tn.isBlocked, BlobSyncDelay: syncDelay, ProtocolKey: tn.sks[i], NetworkKey: tn.nks[i], Chain: tn.chainClient(),
 		StoreOptions: storage.Options{CacheSize: 8 << 20, MemTableSize: 4 << 20}, CommitteeRefresh: 200 * time.Millisecond,
 		RetryInterval: 50 * time.Millisecond, Clock: tn.now,
-	})
+	}
+	if tn.failSync[i] {
+		cfg.failSyncShard = func(uint16) bool { return true }
+		cfg.ShardRecoveryAfter = 200 * time.Millisecond
+	}
+	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,8 @@ type Node struct {
 	epochSignal  chan struct{} // same, for the epoch-change service
 	syncedEpoch  atomic.Uint32 // last epoch reported synced on chain
 	changeDone   atomic.Uint32 // last epoch whose EpochChangeDone the follower saw
+	shardFailMu  sync.Mutex
+	shardFail    map[uint16]time.Time // first sync_shard failure per gained shard
 	gcMu         sync.Mutex
 	gcSeen       map[uint32]time.Time // under gcMu: when each epoch's GC was first attempted
 	gcLogged     uint32               // under gcMu

@@ -18,6 +18,8 @@ import (
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/protocol"
 	"github.com/walrus-go/walrus/storage"
+
+	dto "github.com/prometheus/client_model/go"
 	"github.com/walrus-go/walrus/storage/blobinfo"
 )
 
@@ -682,6 +684,20 @@ func TestEpochChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole-network test with an epoch change")
 	}
+	testEpochChange(t, false)
+}
+
+// TestShardRecoveryFallback is TestEpochChange with the gaining node's
+// sync_shard requests failing: after ShardRecoveryAfter it recovers its
+// gained shards blob by blob from the committee's recovery symbols.
+func TestShardRecoveryFallback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network test with an epoch change")
+	}
+	testEpochChange(t, true)
+}
+
+func testEpochChange(t *testing.T, failSync bool) {
 	tn := newTestNetEpoch(t, 8*time.Second) // voting ends 4 s after genesis, set-up takes about 1 s
 	ctx := tn.ctx
 	com, err := tn.c.Committee(ctx, chain.CommitteeCurrent)
@@ -700,6 +716,11 @@ func TestEpochChange(t *testing.T) {
 			x = i
 		}
 	}
+	if failSync {
+		tn.stopNode(x)
+		tn.failSync = map[int]bool{x: true}
+		tn.startNode(x)
+	}
 	if _, err := tn.c.Send(ctx, tn.user, &chain.MsgStake{Node: small.NodeID, Amount: 500 * chain.FrostPerWAL}); err != nil {
 		t.Fatal(err)
 	}
@@ -708,6 +729,17 @@ func TestEpochChange(t *testing.T) {
 	tn.register(enc.Metadata, false)
 	tn.waitStatus(id, isKind(nodeapi.StatusPermanent))
 	tn.upload(enc)
+	if failSync { // shard recovery recovers certified blobs
+		msg := (&protocol.StorageConfirmation{Epoch: chain.GenesisEpoch, BlobID: id}).Marshal()
+		cert := tn.certificate(msg, func(c *nodeapi.Client) (*protocol.SignedMessage, error) { return c.PermanentConfirmation(ctx, id) })
+		objs, err := tn.c.BlobObjects(ctx, id)
+		if err != nil || len(objs) != 1 {
+			t.Fatal(objs, err)
+		}
+		if _, err := tn.c.Send(ctx, tn.user, &chain.MsgCertifyBlob{Blob: objs[0].ID(), Cert: cert}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if sys, _ := tn.c.System(ctx); sys.Epoch != chain.GenesisEpoch {
 		t.Fatalf("set-up too slow: already in epoch %d", sys.Epoch)
 	}
@@ -771,6 +803,15 @@ func TestEpochChange(t *testing.T) {
 			if st, err := rn.n.Store().ShardStatus(s); err != nil || st != storage.ShardUnknown {
 				t.Fatalf("node %d: lost shard %d status %v %v", i, s, st, err)
 			}
+		}
+	}
+	if failSync {
+		var m dto.Metric
+		if err := rn.n.metrics.slivers.WithLabelValues("shard_recovery", encoding.Primary.String()).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.GetCounter().GetValue(); got != float64(len(gained)) {
+			t.Fatalf("%v primary slivers recovered, want %d", got, len(gained))
 		}
 	}
 	t.Logf("node %d gained shards %v", x, gained)

@@ -13,6 +13,7 @@ import (
 	"github.com/walrus-go/walrus/crypto/netkey"
 	"github.com/walrus-go/walrus/encoding"
 	"github.com/walrus-go/walrus/nodeapi"
+	"github.com/walrus-go/walrus/storage"
 )
 
 // Blob sync (§4.3): when a blob is certified and the node does not store
@@ -307,22 +308,70 @@ func (n *Node) syncBlob(ctx context.Context, id encoding.BlobID) error {
 	return nil
 }
 
+// localSymbols computes the recovery symbols for sliver (t, idx) of a blob
+// from the orthogonal slivers the node holds in any of its shards.
+func (n *Node) localSymbols(x *encoding.Expander, md *encoding.VerifiedMetadata, t encoding.SliverType, idx int) ([]encoding.RecoverySymbol, error) {
+	held, err := n.heldShards()
+	if err != nil {
+		return nil, err
+	}
+	p := md.Params()
+	src := t.Orthogonal()
+	var out []encoding.RecoverySymbol
+	for _, h := range held {
+		if int(h) >= p.N {
+			continue
+		}
+		pair := p.ShardToPair(md.BlobID, int(h))
+		sidx := pair
+		if src == encoding.Secondary {
+			sidx = p.N - 1 - pair
+		}
+		if src == t && sidx == idx {
+			continue
+		}
+		sl, err := n.store.GetSliver(h, src, md.BlobID)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		gs, err := x.RecoverySymbols(md, sl, []int{idx})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			if g.TargetType == t && int(g.TargetIndex) == idx {
+				out = append(out, g.Symbol)
+			}
+		}
+	}
+	return out, nil
+}
+
 // recoverSliver collects recovery symbols for sliver (t, idx) from the
 // peers until they decode to a sliver matching the metadata.
 func (n *Node) recoverSliver(ctx context.Context, x *encoding.Expander, md *encoding.VerifiedMetadata, peers []peer, t encoding.SliverType, idx int) (*encoding.Sliver, error) {
 	need := md.Params().RecoveryThreshold(t)
 	q := &nodeapi.RecoveryQuery{HasTarget: true, TargetSliver: uint16(idx), TargetType: t}
-	var syms []encoding.RecoverySymbol
+	// Symbols from the slivers the node itself holds come first.
+	syms, err := n.localSymbols(x, md, t, idx)
+	if err != nil {
+		return nil, err
+	}
 	var lastErr error
-	for _, p := range peers {
-		gs, err := p.api.RecoverySymbols(ctx, md.BlobID, q)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		for _, g := range gs {
-			if g.TargetType == t && int(g.TargetIndex) == idx {
-				syms = append(syms, g.Symbol)
+	for i := -1; i < len(peers); i++ {
+		if i >= 0 { // i = -1: the local symbols alone
+			gs, err := peers[i].api.RecoverySymbols(ctx, md.BlobID, q)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			for _, g := range gs {
+				if g.TargetType == t && int(g.TargetIndex) == idx {
+					syms = append(syms, g.Symbol)
+				}
 			}
 		}
 		if len(syms) < need {

@@ -100,6 +100,7 @@ type timeoutsConfig struct {
 	RetryInterval       time.Duration `yaml:"retry_interval"`
 	PendingTTL          time.Duration `yaml:"pending_ttl"`
 	BlobSyncDelay       time.Duration `yaml:"blob_sync_delay"`
+	ShardRecoveryAfter  time.Duration `yaml:"shard_recovery_after"`
 	ShutdownGrace       time.Duration `yaml:"shutdown_grace"`
 }
 
@@ -132,6 +133,7 @@ func defaultNodeFileConfig() nodeFileConfig {
 			Idle: node.DefaultIdleTimeout, CommitteeRefresh: node.DefaultCommitteeRefresh,
 			MaxRegistrationWait: node.DefaultMaxRegistrationWait, RetryInterval: node.DefaultRetryInterval,
 			PendingTTL: node.DefaultPendingTTL, BlobSyncDelay: node.DefaultBlobSyncDelay, ShutdownGrace: defaultShutdownGrace,
+			ShardRecoveryAfter: node.DefaultShardRecoveryAfter,
 		},
 		Store: storeConfig{CacheSize: 64 << 20, MemTableSize: 64 << 20},
 	}
@@ -203,6 +205,7 @@ func (c *nodeFileConfig) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"read_header": t.ReadHeader, "read": t.Read, "write": t.Write, "idle": t.Idle,
 		"max_registration_wait": t.MaxRegistrationWait, "pending_ttl": t.PendingTTL, "blob_sync_delay": t.BlobSyncDelay,
+		"shard_recovery_after": t.ShardRecoveryAfter,
 	} {
 		if d < 0 {
 			return fmt.Errorf("%w: timeouts.%s must not be negative", errNodeConfig, name)

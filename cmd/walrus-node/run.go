@@ -70,7 +70,8 @@ func (c *nodeFileConfig) nodeConfig(log *slog.Logger, ch node.Chain, reg prometh
 		IdleTimeout: c.Timeouts.Idle, CommitteeRefresh: c.Timeouts.CommitteeRefresh,
 		MaxRegistrationWait: c.Timeouts.MaxRegistrationWait, RetryInterval: c.Timeouts.RetryInterval,
 		PendingTTL: c.Timeouts.PendingTTL, BlobSyncDelay: c.Timeouts.BlobSyncDelay,
-		PeerPlainHTTP: c.PeerPlainHTTP,
+		ShardRecoveryAfter: c.Timeouts.ShardRecoveryAfter,
+		PeerPlainHTTP:      c.PeerPlainHTTP,
 	}
 	if c.NetworkKeyFile != "" {
 		if cfg.NetworkKey, err = keyfile.LoadNetwork(c.NetworkKeyFile); err != nil {
