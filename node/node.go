@@ -11,11 +11,16 @@
 //     cursor, each block's blob events applied with the cursor in one
 //     durable batch;
 //   - blob sync (sync.go): slivers missed at upload recovered from the
-//     committee after certification;
+//     committee after certification, and at start for every certified
+//     blob the owned shards lack;
 //   - the epoch-change service (epoch.go): gained shards fetched from their
-//     previous owners, epoch_sync_done reported;
-//   - garbage collection (gc.go) once per epoch, and immediate deletion of
-//     deleted or invalid blobs.
+//     previous owners (or recovered from the committee when the owner does
+//     not serve them), epoch_sync_done reported, lost shards removed once
+//     the change is done;
+//   - garbage collection (gc.go) once per epoch, deletion after a
+//     deterministic random delay, and immediate deletion of deleted or
+//     invalid blobs;
+//   - Prometheus metrics (metrics.go) through Config.Registerer.
 //
 // Lifecycle: New opens the store and binds the listener, Run serves and
 // runs the services until its context ends, Close releases the store.
