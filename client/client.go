@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/walrus-go/walrus/chain"
@@ -180,6 +181,8 @@ type Client struct {
 
 	txMu sync.Mutex
 	tx   txState
+
+	sliverPuts atomic.Int64 // sliver uploads attempted (for tests)
 }
 
 // New returns a client.

@@ -151,10 +151,20 @@ func TestAlreadyCertified(t *testing.T) {
 			t.Fatalf("json %s", b)
 		}
 	}
-	// Longer: a new blob object.
+	// Longer: a new blob object, certified without uploading (the nodes
+	// hold the slivers already).
+	puts := c.sliverPuts.Load()
 	longer, err := c.Store(ctx, blob, StoreOptions{Epochs: 4, Permanent: true})
 	if err != nil || longer.NewlyCreated == nil || longer.NewlyCreated.BlobObject.Storage.EndEpoch != chain.GenesisEpoch+4 {
 		t.Fatalf("longer store: %+v %v", longer, err)
+	}
+	if c.sliverPuts.Load() != puts {
+		t.Fatalf("%d slivers uploaded for a certified blob", c.sliverPuts.Load()-puts)
+	}
+	// A deletable object of it for the wallet: also without uploading.
+	del, err := c.Store(ctx, blob, StoreOptions{Epochs: 5})
+	if err != nil || del.NewlyCreated == nil || !del.NewlyCreated.BlobObject.Deletable || c.sliverPuts.Load() != puts {
+		t.Fatalf("deletable store of a certified blob: %+v %v", del, err)
 	}
 	// Force: a new object even though one is certified.
 	forced, err := c.Store(ctx, blob, StoreOptions{Epochs: 1, Permanent: true, Force: true})
@@ -166,7 +176,7 @@ func TestAlreadyCertified(t *testing.T) {
 		t.Fatalf("status %+v %v", st, err)
 	}
 	list, err := c.ListBlobs(ctx, false)
-	if err != nil || len(list) != 3 {
+	if err != nil || len(list) != 4 {
 		t.Fatalf("list blobs: %+v %v", list, err)
 	}
 	hs, err := c.Health(ctx, true)

@@ -45,7 +45,7 @@ func TestInconsistentBlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := c.upload(ctx, v, enc, &protocol.StorageConfirmation{Epoch: v.epoch, BlobID: id})
+	cert, err := c.upload(ctx, v, enc, &protocol.StorageConfirmation{Epoch: v.epoch, BlobID: id}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,9 +63,13 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	end := sys.Epoch + opts.Epochs
 	deletable := !opts.Permanent
 
+	// A blob certified by another object is stored already: the nodes are
+	// asked for confirmations first and only those that cannot give one get
+	// the slivers.
+	var certified bool
 	if !opts.Force {
-		ac, err := c.alreadyCertified(ctx, id, end, deletable)
-		if err != nil {
+		var ac *AlreadyCertified
+		if ac, certified, err = c.alreadyCertified(ctx, id, sys.Epoch, end, deletable); err != nil {
 			return nil, err
 		}
 		if ac != nil {
@@ -115,7 +119,7 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	if deletable {
 		conf.ObjectID = blob.ID
 	}
-	cert, err := c.upload(ctx, v, enc, &conf)
+	cert, err := c.upload(ctx, v, enc, &conf, certified)
 	if err != nil {
 		return nil, err
 	}
@@ -141,14 +145,18 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 // alreadyCertified looks on chain for a certified blob object with ID id
 // that lives until at least end: permanent, or, for a deletable store, a
 // deletable one owned by the wallet.
-func (c *Client) alreadyCertified(ctx context.Context, id encoding.BlobID, end uint32, deletable bool) (*AlreadyCertified, error) {
+func (c *Client) alreadyCertified(ctx context.Context, id encoding.BlobID, cur, end uint32, deletable bool) (*AlreadyCertified, bool, error) {
 	objs, err := c.chain.BlobObjects(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("client: blob objects: %w", err)
+		return nil, false, fmt.Errorf("client: blob objects: %w", err)
 	}
 	me := c.Address()
+	certified := false
 	for _, o := range objs {
 		b := o.Blob
+		if b != nil && b.Certified() && b.Storage.End > cur {
+			certified = true
+		}
 		if b == nil || !b.Certified() || b.Storage.End < end {
 			continue
 		}
@@ -163,10 +171,10 @@ func (c *Client) alreadyCertified(ctx context.Context, id encoding.BlobID, end u
 					ac.Event = &ev
 				}
 			}
-			return ac, nil
+			return ac, true, nil
 		}
 	}
-	return nil, nil
+	return nil, certified, nil
 }
 
 // ownedRegistration finds an uncertified Blob object of id owned by the
@@ -273,7 +281,7 @@ func (c *Client) ownedStorage(ctx context.Context, size uint64, cur, end uint32,
 // confirmation and aggregates them into a certificate. Once a quorum of shard
 // weight confirmed, the remaining uploads get a grace period and are then
 // cancelled.
-func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.EncodedBlob, conf *protocol.StorageConfirmation) (*protocol.Certificate, error) {
+func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.EncodedBlob, conf *protocol.StorageConfirmation, confirmFirst bool) (*protocol.Certificate, error) {
 	agg, err := protocol.NewAggregator(v.com, conf.Marshal())
 	if err != nil {
 		return nil, fmt.Errorf("client: store: %w", err)
@@ -292,7 +300,7 @@ func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.Enc
 	)
 	for m := range v.com.Len() {
 		wg.Go(func() {
-			sm, err := c.storeAt(ctx, v, m, enc, conf, sem)
+			sm, err := c.storeAt(ctx, v, m, enc, conf, sem, confirmFirst)
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
@@ -341,11 +349,31 @@ func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.Enc
 	return cert, nil
 }
 
-// storeAt uploads to committee member m and returns its confirmation.
-func (c *Client) storeAt(ctx context.Context, v *committeeView, m int, enc *encoding.EncodedBlob, conf *protocol.StorageConfirmation, sem *semaphore.Weighted) (*protocol.SignedMessage, error) {
+// storeAt uploads to committee member m and returns its confirmation. With
+// confirmFirst (the blob is certified already) it asks for the confirmation
+// before uploading anything.
+func (c *Client) storeAt(ctx context.Context, v *committeeView, m int, enc *encoding.EncodedBlob, conf *protocol.StorageConfirmation, sem *semaphore.Weighted, confirmFirst bool) (*protocol.SignedMessage, error) {
 	api := v.nodes[m]
 	if api == nil {
 		return nil, errors.New("no usable address")
+	}
+	confirm := func() (*protocol.SignedMessage, error) {
+		var sm *protocol.SignedMessage
+		err := c.retryUnregistered(ctx, func() error {
+			var err error
+			if conf.Deletable {
+				sm, err = api.DeletableConfirmation(ctx, enc.Metadata.BlobID, conf.ObjectID)
+			} else {
+				sm, err = api.PermanentConfirmation(ctx, enc.Metadata.BlobID)
+			}
+			return err
+		})
+		return sm, err
+	}
+	if confirmFirst {
+		if sm, err := confirm(); err == nil {
+			return sm, nil
+		}
 	}
 	id := enc.Metadata.BlobID
 	// The node may not have seen the registration yet.
@@ -376,6 +404,7 @@ func (c *Client) storeAt(ctx context.Context, v *committeeView, m int, enc *enco
 					_, err := api.PutSliver(uctx, id, uint16(s.PairIndex(enc.Params)), &s)
 					return err
 				})
+				c.sliverPuts.Add(1)
 				sem.Release(w)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("%s sliver %d: %w", s.Type, s.Index, err); ucancel() })
@@ -402,16 +431,7 @@ feed:
 	if err := uctx.Err(); err != nil {
 		return nil, err
 	}
-	var sm *protocol.SignedMessage
-	err = c.retryUnregistered(ctx, func() error {
-		var err error
-		if conf.Deletable {
-			sm, err = api.DeletableConfirmation(ctx, id, conf.ObjectID)
-		} else {
-			sm, err = api.PermanentConfirmation(ctx, id)
-		}
-		return err
-	})
+	sm, err := confirm()
 	if err != nil {
 		return nil, fmt.Errorf("confirmation: %w", err)
 	}
