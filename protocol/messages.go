@@ -83,25 +83,14 @@ func ParseInvalidBlobID(msg []byte) (*InvalidBlobID, error) {
 }
 
 // SliverType says which of a blob's two sliver kinds is meant; BCS encodes it
-// as an enum tag.
-type SliverType uint8
+// as an enum tag. It is the encoding package's type.
+type SliverType = encoding.SliverType
 
 // Sliver types.
 const (
-	Primary   SliverType = 0
-	Secondary SliverType = 1
+	Primary   = encoding.Primary
+	Secondary = encoding.Secondary
 )
-
-// String names the sliver type.
-func (t SliverType) String() string {
-	switch t {
-	case Primary:
-		return "primary"
-	case Secondary:
-		return "secondary"
-	}
-	return fmt.Sprintf("SliverType(%d)", uint8(t))
-}
 
 // SyncShardRequest asks a node of the previous committee for a range of a
 // shard's slivers during an epoch change (intent 3). The body is BCS of the
