@@ -349,16 +349,27 @@ func TestEpochs(t *testing.T) {
 	}
 	defer c.Close()
 	long, short := randomBlob(21, 100_000), randomBlob(22, 50_000)
-	var lres, sres *StoreResult
-	for {
-		// A store can straddle an epoch change; then it is retried.
-		if lres, err = c.Store(ctx, long, StoreOptions{Epochs: 10, Permanent: true}); err == nil {
-			if sres, err = c.Store(ctx, short, StoreOptions{Epochs: 1}); err == nil {
-				break
-			}
+	lres, err := c.Store(ctx, long, StoreOptions{Epochs: 10, Permanent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sres, err := c.Store(ctx, short, StoreOptions{Epochs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stores go on through epoch changes (one that straddles a change is
+	// retried inside Store).
+	first := lres.NewlyCreated.BlobObject.Storage.StartEpoch
+	for i := 0; ; i++ {
+		sys, err := nw.Chain().System(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !errors.Is(err, ErrEpochChanged) {
-			t.Fatalf("store: %v", err)
+		if sys.Epoch >= first+2 {
+			break
+		}
+		if _, err := c.Store(ctx, randomBlob(uint64(100+i), 200_000), StoreOptions{Epochs: 3}); err != nil {
+			t.Fatalf("store %d in epoch %d: %v", i, sys.Epoch, err)
 		}
 	}
 	start := sres.NewlyCreated.BlobObject.Storage.StartEpoch

@@ -34,10 +34,28 @@ type StoreOptions struct {
 // opts.Force, a blob already certified until at least the requested end
 // epoch (permanent, or deletable and owned by the wallet when a deletable
 // blob is asked for) returns AlreadyCertified without uploading.
+//
+// A store that straddles an epoch change (ErrEpochChanged) is retried up to
+// epochRetries times with the same end epoch, reusing its registration.
 func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
 	if opts.Epochs == 0 {
 		opts.Epochs = 1
 	}
+	var end uint32
+	for attempt := 0; ; attempt++ {
+		res, err := c.store(ctx, data, opts, &end)
+		if !errors.Is(err, ErrEpochChanged) || attempt == epochRetries {
+			return res, err
+		}
+		c.cfg.Logger.Debug("store straddled an epoch change; retrying", "err", err)
+	}
+}
+
+const epochRetries = 2
+
+// store is one attempt of Store. *end is the end epoch: computed from
+// opts.Epochs when 0, else kept (a retry).
+func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp *uint32) (*StoreResult, error) {
 	v, sys, err := c.committee(ctx)
 	if err != nil {
 		return nil, err
@@ -60,7 +78,11 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	}
 	md := enc.Metadata
 	id := md.BlobID
-	end := sys.Epoch + opts.Epochs
+	if *endp <= sys.Epoch {
+		*endp = sys.Epoch + opts.Epochs
+	}
+	end := *endp
+	opts.Epochs = end - sys.Epoch
 	deletable := !opts.Permanent
 
 	// A blob certified by another object is stored already: the nodes are
@@ -340,7 +362,12 @@ func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.Enc
 		if err := parent.Err(); err != nil {
 			return nil, fmt.Errorf("client: store: upload: %w", err)
 		}
-		return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrNotEnoughNodes, agg.Weight(), v.n(), errors.Join(errs...))
+		joined := errors.Join(errs...)
+		if errors.Is(joined, protocol.ErrMessageMismatch) || errors.Is(joined, nodeapi.ErrEpochMismatch) {
+			// Nodes signed for another epoch than the committee's.
+			return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrEpochChanged, agg.Weight(), v.n(), joined)
+		}
+		return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrNotEnoughNodes, agg.Weight(), v.n(), joined)
 	}
 	cert, err := agg.Certificate()
 	if err != nil {
