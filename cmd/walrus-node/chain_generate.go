@@ -15,6 +15,7 @@ import (
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/crypto/account"
 	"github.com/walrus-go/walrus/crypto/keyfile"
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
 
 // Files of a storage node under its home directory (next to CometBFT's
@@ -132,12 +133,12 @@ and its storage node with
 			if genesisTime != "" {
 				t, err := time.Parse(time.RFC3339, genesisTime)
 				if err != nil {
-					return usageError{fmt.Errorf("--genesis-time: %w", err)}
+					return cmdline.Usage(fmt.Errorf("--genesis-time: %w", err))
 				}
 				o.GenesisTime = t
 			}
 			if err := o.Validate(); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			out, err := generateNetwork(o)
 			if err != nil {

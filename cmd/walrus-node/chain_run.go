@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/walrus-go/walrus/chain/abci"
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
 
 // runOptions are the parameters of chain run.
@@ -72,7 +73,7 @@ gracefully on SIGINT or SIGTERM; a restarted validator catches up from its peers
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			return runValidator(cmd, newLogger(a.stderr, o), o)
 		},

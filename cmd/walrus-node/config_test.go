@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
 
 func TestNodeConfigParse(t *testing.T) {
@@ -60,7 +62,7 @@ timeouts:
 func TestSetup(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "n")
 	code, out, errs := run(t, "setup", "--dir", dir, "--rest-address", "127.0.0.1:0", "--chain-id", "x", "--json")
-	if code != exitOK {
+	if code != cmdline.ExitOK {
 		t.Fatalf("setup: %d %s", code, errs)
 	}
 	if !strings.Contains(out, `"operator"`) || !strings.Contains(out, `"protocolPublicKey"`) {
@@ -82,18 +84,18 @@ func TestSetup(t *testing.T) {
 	if _, err := c.nodeConfig(nil, nil, nil); err != nil {
 		t.Fatalf("keys of the generated config: %v", err)
 	}
-	if code, _, errs := run(t, "setup", "--dir", dir); code != exitError || !strings.Contains(errs, "already exists") {
+	if code, _, errs := run(t, "setup", "--dir", dir); code != cmdline.ExitError || !strings.Contains(errs, "already exists") {
 		t.Fatalf("second setup: %d %s", code, errs)
 	}
-	if code, _, _ := run(t, "setup"); code != exitUsage {
+	if code, _, _ := run(t, "setup"); code != cmdline.ExitUsage {
 		t.Fatalf("setup without --dir: %d", code)
 	}
-	if code, _, _ := run(t, "run"); code != exitUsage {
+	if code, _, _ := run(t, "run"); code != cmdline.ExitUsage {
 		t.Fatalf("run without --config: %d", code)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("listen: x\n"), 0o600)
-	if code, _, errs := run(t, "run", "--config", bad); code != exitError || !strings.Contains(errs, "field listen not found") {
+	if code, _, errs := run(t, "run", "--config", bad); code != cmdline.ExitError || !strings.Contains(errs, "field listen not found") {
 		t.Fatalf("run with a bad config: %d %s", code, errs)
 	}
 }

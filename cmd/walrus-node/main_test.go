@@ -19,6 +19,7 @@ import (
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/crypto/keyfile"
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -52,7 +53,7 @@ func generate(t *testing.T, n int, extra ...string) *generateOutput {
 	args := append([]string{"chain", "generate-network", "--validators", string(rune('0' + n)), "--dir", dir,
 		"--base-port", "0", "--n-shards", "10", "--block-interval", "50ms", "--accounts", "2", "--json"}, extra...)
 	code, out, errs := run(t, args...)
-	if code != exitOK {
+	if code != cmdline.ExitOK {
 		t.Fatalf("generate-network: code %d, %s", code, errs)
 	}
 	var g generateOutput
@@ -111,7 +112,7 @@ func TestGenerateNetwork(t *testing.T) {
 		t.Fatal("genesis app state is not the readable JSON")
 	}
 	// A second generation into the same directory is refused.
-	if code, _, errs := run(t, "chain", "generate-network", "--validators", "3", "--dir", g.Dir); code != exitError || !strings.Contains(errs, "already exists") {
+	if code, _, errs := run(t, "chain", "generate-network", "--validators", "3", "--dir", g.Dir); code != cmdline.ExitError || !strings.Contains(errs, "already exists") {
 		t.Fatalf("overwrite: code %d, %s", code, errs)
 	}
 }
@@ -125,11 +126,11 @@ func TestUsage(t *testing.T) {
 		{"chain", "run", "--home", "x", "--log-level", "loud"},
 		{"chain", "nope"},
 	} {
-		if code, _, errs := run(t, args...); code != exitUsage {
+		if code, _, errs := run(t, args...); code != cmdline.ExitUsage {
 			t.Errorf("%q: code %d, %s", args, code, errs)
 		}
 	}
-	if code, _, errs := run(t, "chain", "run", "--home", t.TempDir()); code != exitError || !strings.Contains(errs, "config.toml") {
+	if code, _, errs := run(t, "chain", "run", "--home", t.TempDir()); code != cmdline.ExitError || !strings.Contains(errs, "config.toml") {
 		t.Errorf("missing home: code %d, %s", code, errs)
 	}
 }
@@ -155,7 +156,7 @@ func (v *validator) stop(t *testing.T) {
 	v.cancel()
 	select {
 	case code := <-v.done:
-		if code != exitOK {
+		if code != cmdline.ExitOK {
 			t.Fatalf("validator exited with %d: %s", code, v.log.String())
 		}
 	case <-time.After(30 * time.Second):

@@ -2,26 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
-
-// Exit codes that scripts can rely on.
-const (
-	exitOK    = 0
-	exitError = 1 // the command failed
-	exitUsage = 2 // the command line was wrong
-)
-
-// usageError marks errors in the command line itself.
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
 
 // app carries what every subcommand shares.
 type app struct {
@@ -29,55 +15,21 @@ type app struct {
 	json           bool
 }
 
-// printJSON writes v as indented JSON followed by a newline.
-func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+// printJSON writes v to standard output as indented JSON.
+func (a *app) printJSON(v any) error { return cmdline.PrintJSON(a.stdout, v) }
 
-// Run executes the command line and returns the exit code. ctx ends the
-// long-running commands (main cancels it on SIGINT and SIGTERM).
+// Run executes the command line and returns the exit code (0 success, 1 the
+// command failed, 2 the command line was wrong). ctx ends the long-running
+// commands (main cancels it on SIGINT and SIGTERM).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
-		Use:           "walrus-node",
-		Short:         "Walrus storage node and its control-plane validator",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:   "walrus-node",
+		Short: "Walrus storage node and its control-plane validator",
 	}
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cmdline.Prepare(root, args, nil, stdout, stderr, &a.json)
 	root.AddCommand(a.chainCommand(), a.runCommand(), a.setupCommand())
-
-	if err := root.ExecuteContext(ctx); err != nil {
-		var ue usageError
-		if errors.As(err, &ue) || isCobraUsageError(err) {
-			fmt.Fprintf(stderr, "Error: %v\nRun 'walrus-node --help' for usage.\n", err)
-			return exitUsage
-		}
-		if a.json {
-			_ = json.NewEncoder(stderr).Encode(map[string]string{"error": err.Error()})
-		} else {
-			fmt.Fprintf(stderr, "Error: %v\n", err)
-		}
-		return exitError
-	}
-	return exitOK
-}
-
-// isCobraUsageError recognises cobra's own argument-count and unknown-command errors.
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "unknown flag", "unknown shorthand", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
+	return cmdline.Execute(ctx, root, stderr, &a.json)
 }
 
 // chainCommand groups the control-plane subcommands.
@@ -88,7 +40,7 @@ func (a *app) chainCommand() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+				return cmdline.Usage(fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath()))
 			}
 			return cmd.Help()
 		},

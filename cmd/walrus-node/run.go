@@ -18,6 +18,7 @@ import (
 	"github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/crypto/keyfile"
+	"github.com/walrus-go/walrus/internal/cmdline"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/storage"
 )
@@ -35,7 +36,7 @@ gracefully on SIGINT or SIGTERM. The chain's validator runs separately (walrus-n
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
-				return usageError{errors.New("--config is required")}
+				return cmdline.Usage(errors.New("--config is required"))
 			}
 			cfg, err := loadNodeConfig(path)
 			if err != nil {

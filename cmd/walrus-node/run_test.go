@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/crypto/keyfile"
+	"github.com/walrus-go/walrus/internal/cmdline"
 	"github.com/walrus-go/walrus/nodeapi"
 )
 
@@ -50,7 +51,7 @@ func (s *storageNode) stop(t *testing.T) {
 	s.cancel()
 	select {
 	case code := <-s.done:
-		if code != exitOK {
+		if code != cmdline.ExitOK {
 			t.Fatalf("storage node exited with %d: %s", code, s.log.String())
 		}
 	case <-time.After(30 * time.Second):

@@ -16,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/crypto/keyfile"
 	"github.com/walrus-go/walrus/crypto/netkey"
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
 
 // setupOutput describes a node set up by walrus-node setup: what an
@@ -41,10 +42,10 @@ Prints the public keys and the operator address to register the node on chain.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
-				return usageError{errors.New("--dir is required")}
+				return cmdline.Usage(errors.New("--dir is required"))
 			}
 			if err := c.Validate(); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			out, err := setupNode(dir, &c)
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
 
 // blobIDOutput is the JSON form of `walrus blob-id`.
@@ -29,10 +30,10 @@ func (a *app) blobIDCommand() *cobra.Command {
 		Short: "Compute the blob ID of a file offline (FILE may be - for standard input)",
 		Long: "Encodes the file with RedStuff for the given number of shards and prints its blob ID,\n" +
 			"which is the ID the blob gets when stored on a network with that many shards.",
-		Args: exactArgs(1),
+		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := encoding.NewParams(nShards); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			data, err := a.readInput(args[0])
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
 
 // convertOutput is the JSON form of `walrus convert-blob-id`.
@@ -19,7 +20,7 @@ func (a *app) convertBlobIDCommand() *cobra.Command {
 		Short: "Convert a blob ID between its decimal (on-chain u256) and base64url forms",
 		Long: "Given the decimal form that explorers show for a blob's on-chain u256, prints the\n" +
 			"URL-safe base64 blob ID; given a base64url blob ID, prints the decimal form.",
-		Args: exactArgs(1),
+		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in := args[0]
 			var (
@@ -34,7 +35,7 @@ func (a *app) convertBlobIDCommand() *cobra.Command {
 				toDecimal = true
 			}
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			out := convertOutput{BlobID: id.String(), Decimal: id.Decimal()}
 			if a.json {

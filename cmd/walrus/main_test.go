@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/walrus-go/walrus/internal/cmdline"
 )
 
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -23,12 +25,12 @@ func TestBlobIDOfficialVector(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errs := run(t, "", "blob-id", path)
-	if code != exitOK || !strings.Contains(out, "Blob ID: M4hsZGQ1oCktdzegB6HnI6Mi28S2nqOPHxK-W7_4BUk") {
+	if code != cmdline.ExitOK || !strings.Contains(out, "Blob ID: M4hsZGQ1oCktdzegB6HnI6Mi28S2nqOPHxK-W7_4BUk") {
 		t.Fatalf("code %d, out %q, err %q", code, out, errs)
 	}
 	code, out, _ = run(t, "some other string", "blob-id", "-", "--json")
 	var got blobIDOutput
-	if code != exitOK || json.Unmarshal([]byte(out), &got) != nil {
+	if code != cmdline.ExitOK || json.Unmarshal([]byte(out), &got) != nil {
 		t.Fatalf("json: code %d out %q", code, out)
 	}
 	if got.BlobID != "M4hsZGQ1oCktdzegB6HnI6Mi28S2nqOPHxK-W7_4BUk" || got.UnencodedLength != 17 || got.NShards != 1000 || got.EncodedLength != 66_034_000 {
@@ -63,12 +65,12 @@ func TestErrorsAndExitCodes(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"convert-blob-id", "not-an-id"}, exitUsage, "invalid blob ID"},
-		{[]string{"blob-id"}, exitUsage, "takes 1 argument"},
-		{[]string{"blob-id", "/does/not/exist"}, exitError, "no such file"},
-		{[]string{"blob-id", "-", "--n-shards", "3"}, exitUsage, "invalid number of shards"},
-		{[]string{"no-such-command"}, exitUsage, "unknown command"},
-		{[]string{"blob-id", "-", "--bogus"}, exitUsage, "unknown flag"},
+		{[]string{"convert-blob-id", "not-an-id"}, cmdline.ExitUsage, "invalid blob ID"},
+		{[]string{"blob-id"}, cmdline.ExitUsage, "takes 1 argument"},
+		{[]string{"blob-id", "/does/not/exist"}, cmdline.ExitError, "no such file"},
+		{[]string{"blob-id", "-", "--n-shards", "3"}, cmdline.ExitUsage, "invalid number of shards"},
+		{[]string{"no-such-command"}, cmdline.ExitUsage, "unknown command"},
+		{[]string{"blob-id", "-", "--bogus"}, cmdline.ExitUsage, "unknown flag"},
 	}
 	for _, c := range cases {
 		code, _, errs := run(t, "", c.args...)
@@ -79,7 +81,7 @@ func TestErrorsAndExitCodes(t *testing.T) {
 	// With --json, failures are reported as a JSON object on stderr.
 	code, _, errs := run(t, "", "blob-id", "/does/not/exist", "--json")
 	var e map[string]string
-	if code != exitError || json.Unmarshal([]byte(errs), &e) != nil || e["error"] == "" {
+	if code != cmdline.ExitError || json.Unmarshal([]byte(errs), &e) != nil || e["error"] == "" {
 		t.Errorf("json error: %d %q", code, errs)
 	}
 }
