@@ -81,6 +81,7 @@ const (
 	DefaultTailExtraBase        = 500 * time.Millisecond
 	DefaultPerNodeUploadWorkers = 8
 	DefaultHedgeDelay           = 2 * time.Second
+	DefaultPendingUploadMaxSize = 1 << 20
 )
 
 // Config configures a Client.
@@ -115,6 +116,12 @@ type Config struct {
 	// sliver_write_extra_time).
 	TailExtraFactor float64
 	TailExtraBase   time.Duration
+	// PendingUploads sends the slivers of blobs up to PendingUploadMaxSize
+	// bytes with pending=true while the registration is being committed
+	// (Walrus's pending_uploads_enabled): one block less per store. The
+	// nodes hold such slivers in a bounded memory cache.
+	PendingUploads       bool
+	PendingUploadMaxSize int64
 	// Logger receives debug information; nil discards it.
 	Logger *slog.Logger
 }
@@ -148,6 +155,9 @@ func (c Config) WithDefaults() Config {
 	if c.TailExtraBase == 0 {
 		c.TailExtraBase = DefaultTailExtraBase
 	}
+	if c.PendingUploadMaxSize == 0 {
+		c.PendingUploadMaxSize = DefaultPendingUploadMaxSize
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -161,6 +171,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: Chain is required", ErrConfig)
 	case c.Wallet != nil && len(c.Wallet) != ed25519.PrivateKeySize:
 		return fmt.Errorf("%w: wallet key of %d bytes", ErrConfig, len(c.Wallet))
+	case c.PendingUploadMaxSize < 0:
+		return fmt.Errorf("%w: negative PendingUploadMaxSize", ErrConfig)
 	case c.MaxDataInFlight < 1 || c.PerNodeUploadWorkers < 1 || c.MaxConcurrentReads < 1 || c.MetadataConcurrency < 1:
 		return fmt.Errorf("%w: limits must be positive", ErrConfig)
 	case c.RequestTimeout < 0 || c.RegistrationWait < 0 || c.HedgeDelay < 0 || c.TailExtraFactor < 0 || c.TailExtraBase < 0:

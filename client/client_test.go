@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -515,4 +517,43 @@ func TestConcurrentStores(t *testing.T) {
 			t.Fatalf("read %d: %v", i, err)
 		}
 	}
+}
+
+// TestPendingUploads stores with slivers sent before the registration is
+// committed.
+func TestPendingUploads(t *testing.T) {
+	nw, plain, ctx := newNet(t)
+	c, err := New(Config{Chain: nw.Chain(), Wallet: nw.Wallets()[0], PendingUploads: true, Logger: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var pendingT, plainT time.Duration
+	for i, size := range []int{0, 1, 100_000, 1 << 20, 2 << 20} {
+		for _, opts := range []StoreOptions{{}, {Permanent: true}} {
+			blob := randomBlob(uint64(200+i), size)
+			start := time.Now()
+			res, err := c.Store(ctx, blob, opts)
+			if err != nil || res.NewlyCreated == nil {
+				t.Fatalf("pending store of %d bytes (%+v): %+v %v", size, opts, res, err)
+			}
+			pendingT += time.Since(start)
+			if got, err := c.Read(ctx, res.BlobID(), ReadOptions{}); err != nil || !bytes.Equal(got, blob) {
+				t.Fatalf("read %d bytes: %v", size, err)
+			}
+			start = time.Now()
+			if _, err := plain.Store(ctx, randomBlob(uint64(300+i), size), StoreOptions{Permanent: opts.Permanent}); err != nil {
+				t.Fatal(err)
+			}
+			plainT += time.Since(start)
+		}
+	}
+	t.Logf("stores: %v with pending uploads, %v without", pendingT.Round(time.Millisecond), plainT.Round(time.Millisecond))
+}
+
+func testLog() *slog.Logger {
+	if os.Getenv("CLIENT_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -45,7 +45,7 @@ func TestInconsistentBlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := c.upload(ctx, v, enc, &protocol.StorageConfirmation{Epoch: v.epoch, BlobID: id}, false)
+	cert, err := c.upload(ctx, &uploadJob{v: v, enc: enc, conf: &protocol.StorageConfirmation{Epoch: v.epoch, BlobID: id}})
 	if err != nil {
 		t.Fatal(err)
 	}

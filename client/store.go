@@ -107,10 +107,13 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 	}
 
 	// Resources: reuse an uncertified registration of this blob owned by
-	// the wallet (a retried store), or reserve and register.
+	// the wallet (a retried store), or a storage resource it owns, or
+	// reserve and register.
 	var blob *chain.Blob
 	var op ResourceOperation
 	var cost uint64
+	units := (encLen + 1<<20 - 1) >> 20
+	var obtain func() error // sends the registration
 	if b, err := c.ownedRegistration(ctx, id, sys.Epoch, end, deletable); err != nil {
 		return nil, err
 	} else if b != nil {
@@ -118,31 +121,52 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 	} else if st, err := c.ownedStorage(ctx, encLen, sys.Epoch, end, opts.IgnoreResources); err != nil {
 		return nil, err
 	} else if st != nil {
-		inc, err := c.send(ctx, registerMsg(md, st.ID, deletable))
-		if err != nil {
-			return nil, fmt.Errorf("client: store: register blob with storage %s: %w", st.ID, err)
-		}
-		if blob, err = c.registeredBlob(ctx, inc, id); err != nil {
-			return nil, err
-		}
 		op.ReuseStorage = &ReuseStorage{EncodedLength: encLen}
-		cost = sys.WritePrice * ((encLen + 1<<20 - 1) >> 20)
-	} else {
-		if blob, err = c.register(ctx, sys, md, encLen, opts.Epochs, deletable); err != nil {
-			return nil, err
+		cost = sys.WritePrice * units
+		obtain = func() error {
+			inc, err := c.send(ctx, registerMsg(md, st.ID, deletable))
+			if err != nil {
+				return fmt.Errorf("client: store: register blob with storage %s: %w", st.ID, err)
+			}
+			blob, err = c.registeredBlob(ctx, inc, id)
+			return err
 		}
+	} else {
 		op.RegisterFromScratch = &RegisterFromScratch{EncodedLength: encLen, EpochsAhead: opts.Epochs}
-		units := (encLen + 1<<20 - 1) >> 20
 		cost = sys.StoragePrice*units*uint64(opts.Epochs) + sys.WritePrice*units
+		obtain = func() (err error) {
+			blob, err = c.register(ctx, sys, md, encLen, opts.Epochs, deletable)
+			return err
+		}
 	}
 
 	t1 := time.Now()
 	conf := protocol.StorageConfirmation{Epoch: v.epoch, BlobID: id, Deletable: deletable}
-	if deletable {
+	j := &uploadJob{v: v, enc: enc, confirmFirst: certified, conf: &conf}
+	var regErr error
+	if obtain != nil && c.cfg.PendingUploads && uint64(len(data)) <= uint64(c.cfg.PendingUploadMaxSize) && !certified {
+		// Upload while the registration is on its way.
+		ready := make(chan struct{})
+		j.pending, j.ready, j.regErr = true, ready, &regErr
+		go func() {
+			defer close(ready)
+			if regErr = obtain(); regErr == nil && deletable {
+				conf.ObjectID = blob.ID
+			}
+		}()
+	} else if obtain != nil {
+		if err := obtain(); err != nil {
+			return nil, err
+		}
+	}
+	if !j.pending && deletable {
 		conf.ObjectID = blob.ID
 	}
-	cert, err := c.upload(ctx, v, enc, &conf, certified)
+	cert, err := c.upload(ctx, j)
 	if err != nil {
+		if j.pending {
+			<-j.ready
+		}
 		return nil, err
 	}
 	t2 := time.Now()
@@ -298,35 +322,67 @@ func (c *Client) ownedStorage(ctx context.Context, size uint64, cur, end uint32,
 	return best, nil
 }
 
+// uploadJob is one blob's upload to a committee.
+type uploadJob struct {
+	v   *committeeView
+	enc *encoding.EncodedBlob
+	sem *semaphore.Weighted // sliver bytes in flight
+	// confirmFirst: the blob is certified already; ask for confirmations
+	// before uploading.
+	confirmFirst bool
+	// pending: upload with pending=true while the registration is being
+	// sent; ready closes when it is done (regErr set if it failed) and conf
+	// is final.
+	pending bool
+	ready   <-chan struct{}
+	regErr  *error
+	conf    *protocol.StorageConfirmation
+}
+
 // upload stores the metadata and each member's slivers at every member in
 // parallel (sliver bytes in flight bounded), asks each for its storage
 // confirmation and aggregates them into a certificate. Once a quorum of shard
 // weight confirmed, the remaining uploads get a grace period and are then
 // cancelled.
-func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.EncodedBlob, conf *protocol.StorageConfirmation, confirmFirst bool) (*protocol.Certificate, error) {
-	agg, err := protocol.NewAggregator(v.com, conf.Marshal())
-	if err != nil {
-		return nil, fmt.Errorf("client: store: %w", err)
+func (c *Client) upload(ctx context.Context, j *uploadJob) (*protocol.Certificate, error) {
+	v := j.v
+	if j.ready == nil {
+		ready := make(chan struct{})
+		close(ready)
+		j.ready = ready
+	}
+	if j.sem == nil {
+		j.sem = semaphore.NewWeighted(c.cfg.MaxDataInFlight)
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sem := semaphore.NewWeighted(c.cfg.MaxDataInFlight)
 	start := time.Now()
 	var (
 		mu      sync.Mutex
+		agg     *protocol.Aggregator // made once the confirmation is final
+		aggErr  error
 		errs    = make([]error, v.com.Len())
 		quorum  = make(chan struct{})
 		reached bool
 		wg      sync.WaitGroup
 	)
+	aggregator := func() (*protocol.Aggregator, error) {
+		if agg == nil && aggErr == nil {
+			agg, aggErr = protocol.NewAggregator(v.com, j.conf.Marshal())
+		}
+		return agg, aggErr
+	}
 	for m := range v.com.Len() {
 		wg.Go(func() {
-			sm, err := c.storeAt(ctx, v, m, enc, conf, sem, confirmFirst)
+			sm, err := c.storeAt(ctx, j, m)
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
-				_, err = agg.Add(m, sm)
+				var a *protocol.Aggregator
+				if a, err = aggregator(); err == nil {
+					_, err = a.Add(m, sm)
+				}
 			}
 			if err != nil {
 				errs[m] = fmt.Errorf("%s: %w", v.names[m], err)
@@ -358,16 +414,23 @@ func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.Enc
 	<-all
 	mu.Lock()
 	defer mu.Unlock()
-	if !agg.Reached() {
+	if agg == nil || !agg.Reached() {
 		if err := parent.Err(); err != nil {
 			return nil, fmt.Errorf("client: store: upload: %w", err)
+		}
+		if j.regErr != nil && *j.regErr != nil {
+			return nil, *j.regErr
+		}
+		weight := 0
+		if agg != nil {
+			weight = agg.Weight()
 		}
 		joined := errors.Join(errs...)
 		if errors.Is(joined, protocol.ErrMessageMismatch) || errors.Is(joined, nodeapi.ErrEpochMismatch) {
 			// Nodes signed for another epoch than the committee's.
-			return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrEpochChanged, agg.Weight(), v.n(), joined)
+			return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrEpochChanged, weight, v.n(), joined)
 		}
-		return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrNotEnoughNodes, agg.Weight(), v.n(), joined)
+		return nil, fmt.Errorf("%w: confirmations of %d of %d shards: %w", ErrNotEnoughNodes, weight, v.n(), joined)
 	}
 	cert, err := agg.Certificate()
 	if err != nil {
@@ -376,44 +439,93 @@ func (c *Client) upload(ctx context.Context, v *committeeView, enc *encoding.Enc
 	return cert, nil
 }
 
-// storeAt uploads to committee member m and returns its confirmation. With
-// confirmFirst (the blob is certified already) it asks for the confirmation
-// before uploading anything.
-func (c *Client) storeAt(ctx context.Context, v *committeeView, m int, enc *encoding.EncodedBlob, conf *protocol.StorageConfirmation, sem *semaphore.Weighted, confirmFirst bool) (*protocol.SignedMessage, error) {
-	api := v.nodes[m]
+// errRegistration: the registration that pending uploads waited for failed.
+var errRegistration = errors.New("registration failed")
+
+// storeAt uploads to committee member m and returns its confirmation.
+func (c *Client) storeAt(ctx context.Context, j *uploadJob, m int) (*protocol.SignedMessage, error) {
+	api := j.v.nodes[m]
 	if api == nil {
 		return nil, errors.New("no usable address")
 	}
-	confirm := func() (*protocol.SignedMessage, error) {
+	id := j.enc.Metadata.BlobID
+	confirm := func(wait time.Duration, retryOn ...error) (*protocol.SignedMessage, error) {
 		var sm *protocol.SignedMessage
-		err := c.retryUnregistered(ctx, func() error {
+		err := retryWhile(ctx, wait, func() error {
 			var err error
-			if conf.Deletable {
-				sm, err = api.DeletableConfirmation(ctx, enc.Metadata.BlobID, conf.ObjectID)
+			if j.conf.Deletable {
+				sm, err = api.DeletableConfirmation(ctx, id, j.conf.ObjectID)
 			} else {
-				sm, err = api.PermanentConfirmation(ctx, enc.Metadata.BlobID)
+				sm, err = api.PermanentConfirmation(ctx, id)
 			}
 			return err
-		})
+		}, retryOn...)
 		return sm, err
 	}
-	if confirmFirst {
-		if sm, err := confirm(); err == nil {
+	awaitRegistration := func() error {
+		select {
+		case <-j.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if *j.regErr != nil {
+			return errRegistration
+		}
+		return nil
+	}
+	switch {
+	case j.pending:
+		// Slivers go out while the registration is on its way; the node
+		// holds them until it sees the registration.
+		perr := c.putAll(ctx, j, m, true)
+		if err := awaitRegistration(); err != nil {
+			return nil, err
+		}
+		if perr == nil {
+			sm, err := confirm(c.cfg.RegistrationWait, nodeapi.ErrNotRegistered, nodeapi.ErrObjectNotLive, nodeapi.ErrNotFullyStored)
+			if err == nil {
+				return sm, nil
+			}
+			c.cfg.Logger.Debug("pending upload not confirmed; uploading again", "node", j.v.names[m], "err", err)
+		}
+	case j.confirmFirst:
+		if sm, err := confirm(c.cfg.RegistrationWait, nodeapi.ErrNotRegistered, nodeapi.ErrObjectNotLive); err == nil {
 			return sm, nil
 		}
 	}
+	if err := c.putAll(ctx, j, m, false); err != nil {
+		return nil, err
+	}
+	sm, err := confirm(c.cfg.RegistrationWait, nodeapi.ErrNotRegistered, nodeapi.ErrObjectNotLive)
+	if err != nil {
+		return nil, fmt.Errorf("confirmation: %w", err)
+	}
+	return sm, nil
+}
+
+// putAll uploads the metadata, then the sliver pairs of every shard member m
+// holds (PerNodeUploadWorkers at a time, bytes in flight bounded), with
+// pending=true if pending.
+func (c *Client) putAll(ctx context.Context, j *uploadJob, m int, pending bool) error {
+	api := j.v.nodes[m]
+	enc := j.enc
 	id := enc.Metadata.BlobID
-	// The node may not have seen the registration yet.
-	err := c.retryUnregistered(ctx, func() error {
+	putMD := api.PutMetadata
+	putSliver := api.PutSliver
+	wait := c.cfg.RegistrationWait // the node may not have seen the registration yet
+	if pending {
+		putMD, putSliver, wait = api.PutMetadataPending, api.PutSliverPending, 0
+	}
+	err := retryWhile(ctx, wait, func() error {
 		return retryTransient(ctx, func() error {
-			_, err := api.PutMetadata(ctx, enc.Metadata)
+			_, err := putMD(ctx, enc.Metadata)
 			return err
 		})
-	})
+	}, nodeapi.ErrNotRegistered, nodeapi.ErrObjectNotLive)
 	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		return fmt.Errorf("metadata: %w", err)
 	}
-	shards := v.com.Member(m).Shards
+	shards := j.v.com.Member(m).Shards
 	jobs := make(chan encoding.Sliver)
 	var wg sync.WaitGroup
 	var once sync.Once
@@ -424,15 +536,15 @@ func (c *Client) storeAt(ctx context.Context, v *committeeView, m int, enc *enco
 		wg.Go(func() {
 			for s := range jobs {
 				w := min(int64(len(s.Data)), c.cfg.MaxDataInFlight)
-				if err := sem.Acquire(uctx, w); err != nil {
+				if err := j.sem.Acquire(uctx, w); err != nil {
 					continue
 				}
 				err := retryTransient(uctx, func() error {
-					_, err := api.PutSliver(uctx, id, uint16(s.PairIndex(enc.Params)), &s)
+					_, err := putSliver(uctx, id, uint16(s.PairIndex(enc.Params)), &s)
 					return err
 				})
 				c.sliverPuts.Add(1)
-				sem.Release(w)
+				j.sem.Release(w)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("%s sliver %d: %w", s.Type, s.Index, err); ucancel() })
 				}
@@ -453,26 +565,19 @@ feed:
 	close(jobs)
 	wg.Wait()
 	if firstErr != nil {
-		return nil, firstErr
+		return firstErr
 	}
-	if err := uctx.Err(); err != nil {
-		return nil, err
-	}
-	sm, err := confirm()
-	if err != nil {
-		return nil, fmt.Errorf("confirmation: %w", err)
-	}
-	return sm, nil
+	return uctx.Err()
 }
 
-// retryUnregistered calls fn until it does not fail with a not-registered
-// (or not-yet-live) error, for at most RegistrationWait.
-func (c *Client) retryUnregistered(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(c.cfg.RegistrationWait)
+// retryWhile calls fn until it does not fail with one of the errors in
+// retryOn, for at most wait.
+func retryWhile(ctx context.Context, wait time.Duration, fn func() error, retryOn ...error) error {
+	deadline := time.Now().Add(wait)
 	delay := 10 * time.Millisecond
 	for {
 		err := fn()
-		if err == nil || !(errors.Is(err, nodeapi.ErrNotRegistered) || errors.Is(err, nodeapi.ErrObjectNotLive)) || time.Now().After(deadline) {
+		if err == nil || time.Now().After(deadline) || !isAny(err, retryOn) {
 			return err
 		}
 		select {
@@ -482,6 +587,15 @@ func (c *Client) retryUnregistered(ctx context.Context, fn func() error) error {
 		}
 		delay = min(2*delay, 200*time.Millisecond)
 	}
+}
+
+func isAny(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // transientAttempts is how many times a request failing transiently (the
