@@ -99,6 +99,12 @@ func (n *Node) recoverShard(ctx context.Context, v *view, s uint16) error {
 				continue
 			}
 			k, err := n.recoverShardBlob(ctx, v, peers, s, e.BlobID)
+			if errors.Is(err, errInconsistent) {
+				// Left to the invalid-blob flow: the blob is about to
+				// be invalidated and deleted.
+				n.log.Warn("shard recovery skips an inconsistent blob", "shard", s, "blob", e.BlobID, "err", err)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("blob %s: %w", e.BlobID, err)
 			}

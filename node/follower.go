@@ -156,6 +156,7 @@ func (n *Node) applyRecords(ctx context.Context, records []client.EventRecord) e
 			}
 		case *chain.InvalidBlobID:
 			n.pending.take(e.BlobID)
+			n.stopInvalidation(e.BlobID)
 		case *chain.EpochChangeDone:
 			if e.Epoch > n.changeDone.Load() {
 				n.changeDone.Store(e.Epoch)

@@ -21,19 +21,20 @@ import (
 const metricsNamespace = "walrus_node"
 
 type metrics struct {
-	requests     *prometheus.CounterVec   // route, status
-	duration     *prometheus.HistogramVec // route
-	bytesIn      *prometheus.CounterVec   // route
-	bytesOut     *prometheus.CounterVec   // route
-	slivers      *prometheus.CounterVec   // source (upload, pending, blob_sync, shard_sync), type
-	metadata     *prometheus.CounterVec   // source
-	syncs        *prometheus.CounterVec   // result (synced, failed)
-	syncsActive  prometheus.Gauge
-	shardSlivers *prometheus.CounterVec // type: slivers received by sync_shard
-	blobsDeleted prometheus.Counter
-	gcEpoch      prometheus.Gauge
-	chainHeight  prometheus.Gauge
-	eventsTotal  prometheus.Counter
+	requests      *prometheus.CounterVec   // route, status
+	duration      *prometheus.HistogramVec // route
+	bytesIn       *prometheus.CounterVec   // route
+	bytesOut      *prometheus.CounterVec   // route
+	slivers       *prometheus.CounterVec   // source (upload, pending, blob_sync, shard_sync), type
+	metadata      *prometheus.CounterVec   // source
+	syncs         *prometheus.CounterVec   // result (synced, failed, inconsistent)
+	syncsActive   prometheus.Gauge
+	invalidations *prometheus.CounterVec // result: started, submitted, already_invalid, gave_up, …
+	shardSlivers  *prometheus.CounterVec // type: slivers received by sync_shard
+	blobsDeleted  prometheus.Counter
+	gcEpoch       prometheus.Gauge
+	chainHeight   prometheus.Gauge
+	eventsTotal   prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -52,7 +53,9 @@ func newMetrics() *metrics {
 		metadata: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "metadata_stored_total",
 			Help: "Blob metadata stored, by source."}, []string{"source"}),
 		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "blob_syncs_total",
-			Help: "Blob sync attempts by result (synced, failed)."}, []string{"result"}),
+			Help: "Blob sync attempts by result (synced, failed, inconsistent)."}, []string{"result"}),
+		invalidations: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invalid_blob_flows_total",
+			Help: "Invalid-blob flows (inconsistency proof → f+1 certificate → invalidate_blob_id) started, and their outcomes."}, []string{"result"}),
 		syncsActive: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "blob_syncs_in_progress",
 			Help: "Blob sync jobs queued or running."}),
 		shardSlivers: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "shard_sync_slivers_total",
@@ -72,7 +75,7 @@ func newMetrics() *metrics {
 func (n *Node) registerMetrics(r prometheus.Registerer) error {
 	m := n.metrics
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.slivers, m.metadata,
-		m.syncs, m.syncsActive, m.shardSlivers, m.blobsDeleted, m.gcEpoch, m.chainHeight, m.eventsTotal, stateCollector{n}} {
+		m.syncs, m.syncsActive, m.invalidations, m.shardSlivers, m.blobsDeleted, m.gcEpoch, m.chainHeight, m.eventsTotal, stateCollector{n}} {
 		if err := r.Register(c); err != nil {
 			return err
 		}

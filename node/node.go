@@ -13,6 +13,10 @@
 //   - blob sync (sync.go): slivers missed at upload recovered from the
 //     committee after certification, and at start for every certified
 //     blob the owned shards lack;
+//   - invalid blobs (invalid.go): a recovery that exposes an inconsistent
+//     encoding starts one flow per blob that collects invalid-blob
+//     attestations for its inconsistency proof from f+1 shards and submits
+//     the certificate that invalidates the blob ID on chain;
 //   - the epoch-change service (epoch.go): gained shards fetched from their
 //     previous owners (or recovered from the committee when the owner does
 //     not serve them), epoch_sync_done reported, lost shards removed once
@@ -71,7 +75,11 @@ type Node struct {
 	syncMu    sync.Mutex
 	syncing   map[encoding.BlobID]struct{}
 	syncSem   chan struct{}
-	jobs      sync.WaitGroup // blob syncs
+	jobs      sync.WaitGroup // blob syncs and invalid-blob flows
+
+	runCtx       context.Context // Run's context (set before its services start)
+	invalidMu    sync.Mutex
+	invalidating map[encoding.BlobID]*invalidation // running invalid-blob flows
 
 	epochChanged chan struct{} // signalled when the view's epoch changes (GC)
 	epochSignal  chan struct{} // same, for the epoch-change service
@@ -131,6 +139,8 @@ func New(cfg Config) (*Node, error) {
 		syncing:   map[encoding.BlobID]struct{}{},
 		syncSem:   make(chan struct{}, cfg.MaxConcurrentBlobSyncs),
 
+		invalidating: map[encoding.BlobID]*invalidation{},
+
 		epochChanged: make(chan struct{}, 1),
 		epochSignal:  make(chan struct{}, 1),
 		metrics:      newMetrics(),
@@ -189,6 +199,7 @@ func (n *Node) Store() *storage.Store { return n.store }
 func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	n.runCtx = ctx
 	serveErr := make(chan error, 1)
 	go func() {
 		if n.srv.TLSConfig != nil {

@@ -376,6 +376,24 @@ func TestDeletableAndRejections(t *testing.T) {
 	}(), nodeapi.ErrNotRegistered)
 }
 
+// maliciousEncode encodes a random blob, replaces primary sliver row by
+// garbage and computes the metadata over the tampered sliver (as a malicious
+// writer would): every sliver verifies against the lying metadata, but the
+// columns disagree with that row, so recovering primary sliver row from the
+// columns' symbols exposes the lie.
+func maliciousEncode(t testing.TB, seed uint64, size, row int) *encoding.EncodedBlob {
+	t.Helper()
+	enc, _ := encode(t, seed, size)
+	x, _ := encoding.NewExpander(testShards)
+	s := enc.PrimarySliver(row)
+	copy(s.Data, randomBlob(seed+1000, len(s.Data)))
+	m := enc.Metadata.Metadata
+	m.Hashes = append([]encoding.PairMetadata(nil), m.Hashes...)
+	m.Hashes[row].Primary = x.SliverRoot(&s)
+	enc.Metadata = &encoding.VerifiedMetadata{BlobID: m.ComputeBlobID(), Metadata: m}
+	return enc
+}
+
 // TestInvalidBlob stores an inconsistently encoded blob, recovers a sliver
 // from the nodes' symbols to obtain an inconsistency proof, collects the
 // nodes' attestations into an invalid-blob certificate, and checks that
@@ -386,16 +404,10 @@ func TestInvalidBlob(t *testing.T) {
 	}
 	tn := newTestNet(t)
 	ctx := tn.ctx
-	enc, _ := encode(t, 5, 30_000)
 	const row = 1
+	enc := maliciousEncode(t, 5, 30_000, row)
 	x, _ := encoding.NewExpander(testShards)
-	s := enc.PrimarySliver(row)
-	copy(s.Data, randomBlob(99, len(s.Data)))
-	m := enc.Metadata.Metadata
-	m.Hashes = append([]encoding.PairMetadata(nil), m.Hashes...)
-	m.Hashes[row].Primary = x.SliverRoot(&s)
-	md := &encoding.VerifiedMetadata{BlobID: m.ComputeBlobID(), Metadata: m}
-	enc.Metadata = md
+	md := enc.Metadata
 	id := md.BlobID
 
 	tn.register(md, false)
@@ -576,7 +588,7 @@ func TestPendingUploads(t *testing.T) {
 // TestBlobSync leaves one node out of the upload; after certification it
 // fetches the metadata from a peer and recovers its slivers from the
 // others' recovery symbols, over pinned HTTPS to their registered
-// addresses, and then confirms the blob too.
+// addresses, and then confirms the blob too. No invalid-blob flow starts.
 func TestBlobSync(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole-network test")
@@ -620,6 +632,18 @@ func TestBlobSync(t *testing.T) {
 				t.Fatalf("shard %d %s: %v", s, want.Type, err)
 			}
 		}
+	}
+	// An honest blob's sync never starts the invalid-blob flow.
+	if got := syncCount(t, rn.n, "inconsistent"); got != 0 {
+		t.Errorf("%v syncs found the honest blob inconsistent", got)
+	}
+	for i, o := range tn.nodes {
+		if got := flowCount(t, o.n, "started"); got != 0 || o.n.invalidationRunning(id) {
+			t.Errorf("node %d: %v invalid-blob flows started for an honest blob", i, got)
+		}
+	}
+	if st, err := rn.api.BlobStatus(ctx, id); err != nil || st.Kind != nodeapi.StatusPermanent || !st.IsCertified {
+		t.Fatalf("status %+v, %v", st, err)
 	}
 }
 

@@ -229,6 +229,13 @@ func (n *Node) startSyncAfter(ctx context.Context, id encoding.BlobID, delay tim
 			if ctx.Err() != nil {
 				return
 			}
+			if errors.Is(err, errInconsistent) {
+				// The invalid-blob flow has taken over; recovering
+				// again would only find the same inconsistency.
+				n.metrics.syncs.WithLabelValues("inconsistent").Inc()
+				n.log.Warn("blob sync stopped", "blob", id, "err", err)
+				return
+			}
 			n.metrics.syncs.WithLabelValues("failed").Inc()
 			n.log.Warn("blob sync", "blob", id, "err", err)
 			if !n.sleep(ctx, backoff) {
@@ -351,7 +358,9 @@ func (n *Node) localSymbols(x *encoding.Expander, md *encoding.VerifiedMetadata,
 }
 
 // recoverSliver collects recovery symbols for sliver (t, idx) from the
-// peers until they decode to a sliver matching the metadata.
+// peers until they decode to a sliver matching the metadata. Symbols that
+// decode to a sliver the metadata does not match start the invalid-blob
+// flow (invalid.go) and fail with errInconsistent.
 func (n *Node) recoverSliver(ctx context.Context, x *encoding.Expander, md *encoding.VerifiedMetadata, peers []peer, t encoding.SliverType, idx int) (*encoding.Sliver, error) {
 	need := md.Params().RecoveryThreshold(t)
 	q := &nodeapi.RecoveryQuery{HasTarget: true, TargetSliver: uint16(idx), TargetType: t}
@@ -379,6 +388,7 @@ func (n *Node) recoverSliver(ctx context.Context, x *encoding.Expander, md *enco
 		}
 		sl, proof, err := x.RecoverSliver(md, t, idx, syms)
 		if proof != nil {
+			n.reportInconsistency(md, proof)
 			return nil, fmt.Errorf("%w: %v", errInconsistent, err)
 		}
 		if err == nil {
