@@ -101,8 +101,9 @@ type Config struct {
 	PerNodeUploadWorkers int
 	// MaxConcurrentReads bounds the sliver requests of one read.
 	MaxConcurrentReads int
-	// HedgeDelay: when a read has had no sliver answer for this long, it asks
-	// one more node (so a hung node does not stall it until RequestTimeout).
+	// HedgeDelay: when a read has had no sliver answer for this long, it
+	// sends one more request per sliver still missing (so a hung node does
+	// not stall it until RequestTimeout).
 	HedgeDelay time.Duration
 	// MetadataConcurrency is how many nodes are asked for metadata at once.
 	MetadataConcurrency int

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -556,4 +557,71 @@ func testLog() *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestHungNode replaces a node by a listener that accepts connections and
+// never answers: reads hedge around it and stores reach a quorum without it.
+func TestHungNode(t *testing.T) {
+	nw, _, ctx := newNet(t)
+	c, err := New(Config{Chain: nw.Chain(), Wallet: nw.Wallet(), HedgeDelay: 200 * time.Millisecond, RequestTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	blob := randomBlob(71, 1<<20)
+	res, err := c.Store(ctx, blob, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.StopNode(0); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", strings.TrimPrefix(nw.NodeURLs()[0], "https://"))
+	if err != nil {
+		t.Skipf("cannot take over node 0's address: %v", err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	start := time.Now()
+	got, err := c.Read(ctx, res.BlobID(), ReadOptions{})
+	if err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("read with a hung node: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("read with a hung node took %v", d)
+	}
+	start = time.Now()
+	var buf bytes.Buffer
+	if _, err := c.Stream(ctx, res.BlobID(), &buf, ReadOptions{}); err != nil || !bytes.Equal(buf.Bytes(), blob) {
+		t.Fatalf("stream with a hung node: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("stream with a hung node took %v", d)
+	}
+	start = time.Now()
+	if _, err := c.Store(ctx, randomBlob(72, 100_000), StoreOptions{}); err != nil {
+		t.Fatalf("store with a hung node: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("store with a hung node took %v", d)
+	}
 }

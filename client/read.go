@@ -120,10 +120,14 @@ func membersByWeight(v *committeeView) []int {
 
 // primarySlivers fetches verified primary slivers until n−2f are in hand,
 // asking for the systematic ones (index < n−2f, which decode without
-// arithmetic) first.
+// arithmetic) first: n−2f requests at first (MaxConcurrentReads at a time),
+// one more per failure. A read must not stall on a slow node: when no answer
+// came for HedgeDelay, the requests older than that stop counting against
+// the concurrency limit, their nodes move to the back of the queue, and one
+// more request goes out per sliver still missing.
 func (c *Client) primarySlivers(ctx context.Context, v *committeeView, md *encoding.VerifiedMetadata) ([]encoding.Sliver, error) {
-	p := v.com.NShards()
-	params, err := encoding.NewParams(p)
+	n := v.com.NShards()
+	params, err := encoding.NewParams(n)
 	if err != nil {
 		return nil, fmt.Errorf("client: read: %w", err)
 	}
@@ -132,119 +136,121 @@ func (c *Client) primarySlivers(ctx context.Context, v *committeeView, md *encod
 		m    int
 		pair int
 	}
-	var jobs []job
+	var queue []job
 	for m := range v.com.Len() {
 		for _, sh := range v.com.Member(m).Shards {
-			jobs = append(jobs, job{m, params.ShardToPair(md.BlobID, int(sh))})
+			queue = append(queue, job{m, params.ShardToPair(md.BlobID, int(sh))})
 		}
 	}
+	total := len(queue)
 	// Primary sliver index = pair index: systematic first.
-	slices.SortStableFunc(jobs, func(a, b job) int { return a.pair - b.pair })
+	slices.SortStableFunc(queue, func(a, b job) int { return a.pair - b.pair })
 
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	queue := make(chan job)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
 	type answer struct {
+		id  int
 		s   *encoding.Sliver
 		err error
 	}
-	answers := make(chan answer)
-	var wg sync.WaitGroup
-	for range min(c.cfg.MaxConcurrentReads, len(jobs)) {
-		wg.Go(func() {
-			x, put, err := c.expander(p)
-			if err != nil {
-				return
-			}
-			defer put()
-			for j := range queue {
-				var s *encoding.Sliver
-				err := errors.New("no usable address")
-				if api := v.nodes[j.m]; api != nil {
-					s, err = api.GetSliver(ctx, md.BlobID, uint16(j.pair), encoding.Primary)
-				}
-				if err == nil && (s.Type != encoding.Primary || int(s.Index) != j.pair) {
-					err = fmt.Errorf("got %s sliver %d for primary %d", s.Type, s.Index, j.pair)
-				}
-				if err == nil {
-					err = x.VerifySliver(md, s)
-				}
-				if err != nil {
-					err = fmt.Errorf("%s: primary sliver %d: %w", v.names[j.m], j.pair, err)
-				}
-				select {
-				case answers <- answer{s, err}:
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
+	type request struct {
+		m        int
+		start    time.Time
+		released bool
 	}
-	// Only need requests are issued at first (the systematic slivers); each
-	// failure releases one more.
-	permits := make(chan struct{}, len(jobs))
-	granted := 0
-	grant := func() {
-		if granted < len(jobs) {
-			granted++
-			permits <- struct{}{}
+	answers := make(chan answer)
+	inflight := map[int]*request{}
+	slow := make([]bool, v.com.Len())
+	slots, budget, issued, nextID := c.cfg.MaxConcurrentReads, need, 0, 0
+	issue := func() {
+		for slots > 0 && issued < budget && len(queue) > 0 {
+			// The first job of a node not known to be slow, else the first.
+			k := slices.IndexFunc(queue, func(j job) bool { return !slow[j.m] })
+			if k < 0 {
+				k = 0
+			}
+			j := queue[k]
+			queue = slices.Delete(queue, k, k+1)
+			id := nextID
+			nextID++
+			issued++
+			slots--
+			inflight[id] = &request{m: j.m, start: time.Now()}
+			wg.Go(func() {
+				s, err := c.fetchPrimary(ctx, v, md, j.m, j.pair)
+				select {
+				case answers <- answer{id, s, err}:
+				case <-ctx.Done():
+				}
+			})
 		}
 	}
-	for range need {
-		grant()
-	}
-	// A slow node must not stall the read: without any answer for
-	// HedgeDelay, one more request goes out.
+	issue()
 	hedge := time.NewTimer(c.cfg.HedgeDelay)
 	defer hedge.Stop()
-	go func() {
-		defer close(queue)
-		for _, j := range jobs {
-			select {
-			case <-permits:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case queue <- j:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	defer func() { cancel(); <-done }()
-
 	got := make([]encoding.Sliver, 0, need)
 	var errs []error
-	for answered := 0; answered < len(jobs); {
+	for len(inflight) > 0 {
 		select {
 		case <-hedge.C:
-			grant()
+			for _, r := range inflight {
+				if !r.released && time.Since(r.start) >= c.cfg.HedgeDelay {
+					r.released, slow[r.m] = true, true
+					slots++
+				}
+			}
+			budget = min(total, issued+need-len(got))
+			issue()
 			hedge.Reset(c.cfg.HedgeDelay)
-			continue
 		case a := <-answers:
-			answered++
 			hedge.Reset(c.cfg.HedgeDelay)
+			r := inflight[a.id]
+			delete(inflight, a.id)
+			if !r.released {
+				slots++
+			}
 			if a.err != nil {
 				errs = append(errs, a.err)
-				grant()
-				if len(errs) > len(jobs)-need {
-					return nil, c.unreadable(ctx, v, md.BlobID, fmt.Errorf("%d of %d primary slivers failed: %w", len(errs), len(jobs), errors.Join(errs[:min(len(errs), 8)]...)))
+				slow[r.m] = true
+				if len(errs) > total-need {
+					return nil, c.unreadable(ctx, v, md.BlobID, fmt.Errorf("%d of %d primary slivers failed: %w", len(errs), total, errors.Join(errs[:min(len(errs), 8)]...)))
 				}
-				continue
+				budget = min(total, budget+1)
+			} else {
+				got = append(got, *a.s)
+				if len(got) == need {
+					return got, nil
+				}
 			}
-			got = append(got, *a.s)
-			if len(got) == need {
-				return got, nil
-			}
+			issue()
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-done:
-			// Workers could not start (no expander).
-			return nil, fmt.Errorf("%w: %s: sliver workers stopped", ErrNotEnoughNodes, md.BlobID)
 		}
 	}
-	return nil, fmt.Errorf("%w: %s: %d of %d primary slivers", ErrNotEnoughNodes, md.BlobID, len(got), need)
+	return nil, c.unreadable(ctx, v, md.BlobID, fmt.Errorf("%w: %d of %d primary slivers: %w", ErrNotEnoughNodes, len(got), need, errors.Join(errs[:min(len(errs), 8)]...)))
+}
+
+// fetchPrimary fetches primary sliver pair from member m and verifies it.
+func (c *Client) fetchPrimary(ctx context.Context, v *committeeView, md *encoding.VerifiedMetadata, m, pair int) (*encoding.Sliver, error) {
+	api := v.nodes[m]
+	if api == nil {
+		return nil, fmt.Errorf("%s: no usable address", v.names[m])
+	}
+	s, err := api.GetSliver(ctx, md.BlobID, uint16(pair), encoding.Primary)
+	if err == nil && (s.Type != encoding.Primary || int(s.Index) != pair) {
+		err = fmt.Errorf("got %s sliver %d", s.Type, s.Index)
+	}
+	if err == nil {
+		x, put, xerr := c.expander(v.n())
+		if xerr != nil {
+			return nil, xerr
+		}
+		err = x.VerifySliver(md, s)
+		put()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: primary sliver %d: %w", v.names[m], pair, err)
+	}
+	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/walrus-go/walrus/encoding"
 )
@@ -145,10 +146,17 @@ func (c *Client) rows(ctx context.Context, v *committeeView, md *encoding.Verifi
 			}()
 		}
 	}()
+	// A row that keeps the stream waiting for HedgeDelay (a slow or hung
+	// node) ends it: the full read hedges around slow nodes.
+	stall := time.NewTimer(c.cfg.HedgeDelay)
+	defer stall.Stop()
 	for row := first; row <= last; row++ {
 		var r result
 		select {
 		case r = <-results[row-first]:
+			stall.Reset(c.cfg.HedgeDelay)
+		case <-stall.C:
+			return fmt.Errorf("%w: row %d: no answer for %v", errFallback, row, c.cfg.HedgeDelay)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
