@@ -618,6 +618,10 @@ func TestHungNode(t *testing.T) {
 		t.Fatalf("stream with a hung node took %v", d)
 	}
 	start = time.Now()
+	if st, err := c.Status(ctx, res.BlobID()); err != nil || st.Kind != nodeapi.StatusDeletable || time.Since(start) > 10*time.Second {
+		t.Fatalf("status with a hung node: %+v %v after %v", st, err, time.Since(start))
+	}
+	start = time.Now()
 	if _, err := c.Store(ctx, randomBlob(72, 100_000), StoreOptions{}); err != nil {
 		t.Fatalf("store with a hung node: %v", err)
 	}

@@ -21,33 +21,61 @@ func (c *Client) Status(ctx context.Context, id encoding.BlobID) (nodeapi.BlobSt
 	if err != nil {
 		return nodeapi.BlobStatus{}, err
 	}
+	p, err := encoding.NewParams(v.n())
+	if err != nil {
+		return nodeapi.BlobStatus{}, fmt.Errorf("client: status: %w", err)
+	}
 	type answer struct {
+		m   int
 		st  nodeapi.BlobStatus
 		err error
 	}
-	answers := make([]answer, v.com.Len())
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	answers := make(chan answer)
 	for m := range v.com.Len() {
 		wg.Go(func() {
+			a := answer{m: m, err: errors.New("no usable address")}
 			if api := v.nodes[m]; api != nil {
-				answers[m].st, answers[m].err = api.BlobStatus(ctx, id)
-			} else {
-				answers[m].err = errors.New("no usable address")
+				a.st, a.err = api.BlobStatus(ctx, id)
+			}
+			select {
+			case answers <- a:
+			case <-ctx.Done():
 			}
 		})
 	}
-	wg.Wait()
 	type group struct {
 		st     nodeapi.BlobStatus
 		weight int
 	}
 	var groups []*group
 	var errs []error
-	for m, a := range answers {
+	best := func() *group {
+		var b *group
+		for _, g := range groups {
+			if g.weight > p.F && (b == nil || statusRank(g.st) > statusRank(b.st)) {
+				b = g
+			}
+		}
+		return b
+	}
+	// Wait for every member, or until members holding n−f shards answered
+	// (the rest may be slow or down).
+	answered := 0
+	for range v.com.Len() {
+		var a answer
+		select {
+		case a = <-answers:
+		case <-ctx.Done():
+			return nodeapi.BlobStatus{}, ctx.Err()
+		}
 		if a.err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", v.names[m], a.err))
+			errs = append(errs, fmt.Errorf("%s: %w", v.names[a.m], a.err))
 			continue
 		}
+		answered += v.com.Weight(a.m)
 		var g *group
 		for _, h := range groups {
 			if h.st.Kind == a.st.Kind && h.st.IsCertified == a.st.IsCertified && h.st.EndEpoch == a.st.EndEpoch {
@@ -58,22 +86,16 @@ func (c *Client) Status(ctx context.Context, id encoding.BlobID) (nodeapi.BlobSt
 			g = &group{st: a.st}
 			groups = append(groups, g)
 		}
-		g.weight += v.com.Weight(m)
-	}
-	p, err := encoding.NewParams(v.n())
-	if err != nil {
-		return nodeapi.BlobStatus{}, fmt.Errorf("client: status: %w", err)
-	}
-	var best *group
-	for _, g := range groups {
-		if g.weight > p.F && (best == nil || statusRank(g.st) > statusRank(best.st)) {
-			best = g
+		g.weight += v.com.Weight(a.m)
+		if answered >= v.n()-p.F && best() != nil {
+			break
 		}
 	}
-	if best == nil {
+	b := best()
+	if b == nil {
 		return nodeapi.BlobStatus{}, fmt.Errorf("%w: status of %s: no status reported by more than %d shards: %w", ErrNotEnoughNodes, id, p.F, errors.Join(errs...))
 	}
-	return best.st, nil
+	return b.st, nil
 }
 
 // statusRank orders statuses from least to most advanced.
