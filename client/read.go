@@ -47,10 +47,13 @@ func (c *Client) metadata(ctx context.Context, v *committeeView, id encoding.Blo
 		err error
 	}
 	answers := make(chan answer)
-	next, running := 0, 0
+	next, running, limit := 0, 0, c.cfg.MetadataConcurrency
 	var errs []error
+	// Without any answer for HedgeDelay, one more node is asked.
+	hedge := time.NewTimer(c.cfg.HedgeDelay)
+	defer hedge.Stop()
 	for {
-		for running < c.cfg.MetadataConcurrency && next < len(order) {
+		for running < limit && next < len(order) {
 			m := order[next]
 			next++
 			running++
@@ -70,8 +73,13 @@ func (c *Client) metadata(ctx context.Context, v *committeeView, id encoding.Blo
 			break
 		}
 		select {
+		case <-hedge.C:
+			limit++
+			hedge.Reset(c.cfg.HedgeDelay)
+			continue
 		case a := <-answers:
 			running--
+			hedge.Reset(c.cfg.HedgeDelay)
 			if a.err == nil {
 				return a.md, nil
 			}
