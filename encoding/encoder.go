@@ -35,7 +35,7 @@ func (e *EncodedBlob) Sliver(t SliverType, index int) Sliver {
 
 // Pair returns sliver pair p: primary sliver p and secondary sliver n-1-p.
 func (e *EncodedBlob) Pair(p int) SliverPair {
-	return SliverPair{Primary: e.PrimarySliver(p), Secondary: e.SecondarySliver(e.Params.N - 1 - p)}
+	return SliverPair{Primary: e.PrimarySliver(p), Secondary: e.SecondarySliver(e.Params.SliverIndex(Secondary, p))}
 }
 
 // PairForShard returns the pair that the given shard stores.

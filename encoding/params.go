@@ -132,8 +132,15 @@ func (p Params) ShardToPair(id BlobID, shard int) int {
 	return (shard - id.RotationOffset(p.N) + p.N) % p.N
 }
 
-// PrimaryIndex returns the primary sliver index of pair p (the pair index).
-func (p Params) PrimaryIndex(pair int) int { return pair }
+// SliverIndex returns the index of the sliver of type t in sliver pair
+// pair: the pair index for a primary sliver, n-1-pair for a secondary one.
+func (p Params) SliverIndex(t SliverType, pair int) int {
+	if t == Primary {
+		return pair
+	}
+	return p.N - 1 - pair
+}
 
-// SecondaryIndex returns the secondary sliver index of pair p (n-1-p).
-func (p Params) SecondaryIndex(pair int) int { return p.N - 1 - pair }
+// PairIndex returns the sliver pair that holds sliver (t, index). The
+// mapping is its own inverse.
+func (p Params) PairIndex(t SliverType, index int) int { return p.SliverIndex(t, index) }

@@ -73,12 +73,7 @@ func (s *Sliver) Symbol(i int) []byte {
 }
 
 // PairIndex returns the index of the sliver pair this sliver belongs to.
-func (s *Sliver) PairIndex(p Params) int {
-	if s.Type == Primary {
-		return int(s.Index)
-	}
-	return p.N - 1 - int(s.Index)
-}
+func (s *Sliver) PairIndex(p Params) int { return p.PairIndex(s.Type, int(s.Index)) }
 
 // SliverPair is the primary and secondary sliver that one shard stores for a blob.
 type SliverPair struct {

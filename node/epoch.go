@@ -143,10 +143,7 @@ func (n *Node) recoverShardBlob(ctx context.Context, v *view, peers []peer, s ui
 			}
 			continue
 		}
-		idx := pair
-		if t == encoding.Secondary {
-			idx = p.N - 1 - pair
-		}
+		idx := p.SliverIndex(t, pair)
 		sl, err := n.recoverSliver(ctx, x, md, peers, t, idx)
 		if err != nil {
 			return k, fmt.Errorf("%s sliver %d: %w", t, idx, err)

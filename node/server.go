@@ -186,6 +186,19 @@ func (n *Node) blobInfo(id encoding.BlobID) (blobinfo.Info, error) {
 
 // registeredInfo returns the blob's info, failing unless it is registered
 // at the node's epoch.
+// storedMetadata returns the metadata of a known, non-invalid blob (the
+// checks of blobInfo), or the API error that says why there is none.
+func (n *Node) storedMetadata(id encoding.BlobID) (*encoding.VerifiedMetadata, error) {
+	if _, err := n.blobInfo(id); err != nil {
+		return nil, err
+	}
+	md, err := n.store.GetMetadata(id)
+	if err != nil {
+		return nil, storeErr(err, "metadata of "+id.String())
+	}
+	return md, nil
+}
+
 func (n *Node) registeredInfo(id encoding.BlobID, v *view) (blobinfo.Info, error) {
 	in, err := n.blobInfo(id)
 	if err != nil {
@@ -205,12 +218,9 @@ func (n *Node) getMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err := n.checkAllowed(id); err != nil {
 		return err
 	}
-	if _, err := n.blobInfo(id); err != nil {
-		return err
-	}
-	md, err := n.store.GetMetadata(id)
+	md, err := n.storedMetadata(id)
 	if err != nil {
-		return storeErr(err, "metadata of "+id.String())
+		return err
 	}
 	nodeapi.WriteBCS(w, http.StatusOK, md.MarshalBCS())
 	return nil
@@ -573,15 +583,17 @@ func (n *Node) deletableConfirmation(w http.ResponseWriter, r *http.Request) err
 // sourceSliver returns the node's sliver (t, index) of a blob, or nil if it
 // does not hold it.
 func (n *Node) sourceSliver(id encoding.BlobID, v *view, p encoding.Params, t encoding.SliverType, index int) (*encoding.Sliver, error) {
-	pair := index
-	if t == encoding.Secondary {
-		pair = p.N - 1 - index
-	}
-	shard := p.PairToShard(id, pair)
+	shard := p.PairToShard(id, p.PairIndex(t, index))
 	if !v.owns(shard) {
 		return nil, nil
 	}
-	sl, err := n.store.GetSliver(uint16(shard), t, id)
+	return n.shardSliver(id, uint16(shard), t)
+}
+
+// shardSliver returns the sliver of type t that shard stores for the blob,
+// or nil when it has none.
+func (n *Node) shardSliver(id encoding.BlobID, shard uint16, t encoding.SliverType) (*encoding.Sliver, error) {
+	sl, err := n.store.GetSliver(shard, t, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -601,12 +613,9 @@ func (n *Node) recoverySymbols(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := n.blobInfo(id); err != nil {
-		return err
-	}
-	md, err := n.store.GetMetadata(id)
+	md, err := n.storedMetadata(id)
 	if err != nil {
-		return storeErr(err, "metadata of "+id.String())
+		return err
 	}
 	p := md.Params()
 	x, put, err := n.expander(p.N)
@@ -632,12 +641,7 @@ func (n *Node) recoverySymbols(w http.ResponseWriter, r *http.Request) error {
 			return nodeapi.Errorf(nodeapi.ErrInvalidParameter, "symbols of a %s sliver are proven by %s slivers", q.TargetType, src)
 		}
 		for _, s := range v.owned {
-			pair := p.ShardToPair(id, int(s))
-			idx := pair
-			if src == encoding.Secondary {
-				idx = p.N - 1 - pair
-			}
-			sl, err := n.sourceSliver(id, v, p, src, idx)
+			sl, err := n.shardSliver(id, s, src)
 			if err != nil {
 				return storeErr(err, "sliver")
 			}
@@ -697,12 +701,9 @@ func (n *Node) decodingSymbols(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := n.blobInfo(id); err != nil {
-		return err
-	}
-	md, err := n.store.GetMetadata(id)
+	md, err := n.storedMetadata(id)
 	if err != nil {
-		return storeErr(err, "metadata of "+id.String())
+		return err
 	}
 	p := md.Params()
 	targets := make([]int, len(q.Targets))
@@ -720,12 +721,7 @@ func (n *Node) decodingSymbols(w http.ResponseWriter, r *http.Request) error {
 	out := &nodeapi.DecodingSymbols{TargetType: q.TargetType, Symbols: map[uint16][]encoding.DecodingSymbol{}}
 	src := q.TargetType.Orthogonal()
 	for _, s := range v.owned {
-		pair := p.ShardToPair(id, int(s))
-		idx := pair
-		if src == encoding.Secondary {
-			idx = p.N - 1 - pair
-		}
-		sl, err := n.sourceSliver(id, v, p, src, idx)
+		sl, err := n.shardSliver(id, s, src)
 		if err != nil {
 			return storeErr(err, "sliver")
 		}

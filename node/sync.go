@@ -297,10 +297,7 @@ func (n *Node) syncBlob(ctx context.Context, id encoding.BlobID) error {
 				}
 				continue
 			}
-			idx := pair
-			if t == encoding.Secondary {
-				idx = p.N - 1 - pair
-			}
+			idx := p.SliverIndex(t, pair)
 			sl, err := n.recoverSliver(ctx, x, md, peers, t, idx)
 			if err != nil {
 				return fmt.Errorf("shard %d, %s sliver %d: %w", s, t, idx, err)
@@ -330,10 +327,7 @@ func (n *Node) localSymbols(x *encoding.Expander, md *encoding.VerifiedMetadata,
 			continue
 		}
 		pair := p.ShardToPair(md.BlobID, int(h))
-		sidx := pair
-		if src == encoding.Secondary {
-			sidx = p.N - 1 - pair
-		}
+		sidx := p.SliverIndex(src, pair)
 		if src == t && sidx == idx {
 			continue
 		}
