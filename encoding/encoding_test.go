@@ -162,6 +162,13 @@ func checkRoundTrip(t *testing.T, rng *rand.Rand, n int, blob []byte) {
 		if _, _, err := x.RecoverSliver(md, target.Type, int(target.Index), syms[1:]); !errors.Is(err, ErrNotEnoughSymbols) {
 			t.Fatalf("recover from too few symbols: %v", err)
 		}
+		// The same from symbols the caller verified already.
+		if got, proof, err := x.RecoverVerifiedSliver(md, target.Type, int(target.Index), syms); err != nil || proof != nil || !bytes.Equal(got.Data, target.Data) {
+			t.Fatalf("n=%d recover verified %s %d: %v", n, target.Type, target.Index, err)
+		}
+		if _, _, err := x.RecoverVerifiedSliver(md, target.Type, int(target.Index), syms[1:]); !errors.Is(err, ErrNotEnoughSymbols) {
+			t.Fatalf("recover verified from too few symbols: %v", err)
+		}
 	}
 }
 
@@ -298,6 +305,9 @@ func TestInconsistencyProof(t *testing.T) {
 		_, proof, err := x.RecoverSliver(md, Primary, row, syms)
 		if !errors.Is(err, ErrInconsistentBlob) || proof == nil {
 			t.Fatalf("n=%d: expected an inconsistency, got %v", n, err)
+		}
+		if _, vproof, err := x.RecoverVerifiedSliver(md, Primary, row, syms); !errors.Is(err, ErrInconsistentBlob) || vproof == nil {
+			t.Fatalf("n=%d: verified symbols: expected an inconsistency, got %v", n, err)
 		}
 		wire, err := UnmarshalInconsistencyProof(Primary, MarshalInconsistencyProof(proof))
 		if err != nil {

@@ -2,6 +2,7 @@ package encoding
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 )
 
@@ -52,8 +53,18 @@ func FuzzUnmarshalSliver(f *testing.F) {
 			typ = Secondary
 		}
 		s, err := UnmarshalSliver(typ, b)
+		sh, errShared := UnmarshalSliverShared(typ, b)
+		if (err == nil) != (errShared == nil) {
+			t.Fatalf("copying parse: %v, shared parse: %v", err, errShared)
+		}
 		if err != nil {
 			return
+		}
+		if sh.Type != s.Type || sh.Index != s.Index || sh.SymbolSize != s.SymbolSize || !bytes.Equal(sh.Data, s.Data) {
+			t.Fatalf("shared parse %+v differs from %+v", sh, s)
+		}
+		if head, tail := MarshalSliverParts(s); !bytes.Equal(slices.Concat(head, s.Data, tail), b) {
+			t.Fatalf("sliver parts differ from the encoding")
 		}
 		if !bytes.Equal(MarshalSliver(s), b) {
 			t.Fatalf("sliver not canonical")

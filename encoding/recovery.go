@@ -236,7 +236,23 @@ func (x *Expander) RecoverSliver(md *VerifiedMetadata, t SliverType, index int, 
 			break
 		}
 	}
-	if len(chosen) < k {
+	return x.recoverChosen(md, t, index, chosen)
+}
+
+// RecoverVerifiedSliver is RecoverSliver for symbols the caller has already
+// checked with VerifyRecoverySymbol, with distinct indices: it decodes from
+// the first RecoveryThreshold of them without hashing their proofs again.
+func (x *Expander) RecoverVerifiedSliver(md *VerifiedMetadata, t SliverType, index int, symbols []RecoverySymbol) (*Sliver, *InconsistencyProof, error) {
+	if err := x.checkParams(md); err != nil {
+		return nil, nil, err
+	}
+	return x.recoverChosen(md, t, index, symbols[:min(len(symbols), x.p.RecoveryThreshold(t))])
+}
+
+// recoverChosen decodes sliver (t, index) from exactly k verified symbols
+// with distinct indices and checks it against the metadata.
+func (x *Expander) recoverChosen(md *VerifiedMetadata, t SliverType, index int, chosen []RecoverySymbol) (*Sliver, *InconsistencyProof, error) {
+	if k := x.p.RecoveryThreshold(t); len(chosen) < k {
 		return nil, nil, fmt.Errorf("%w: %d of %d needed to recover %s sliver %d", ErrNotEnoughSymbols, len(chosen), k, t, index)
 	}
 	sliver, err := x.decodeSliver(md, t, index, chosen)

@@ -35,6 +35,17 @@ func MarshalSliver(s *Sliver) []byte {
 	return e.Bytes()
 }
 
+// MarshalSliverParts returns the BCS form of a sliver in three parts,
+// head ‖ s.Data ‖ tail, so that it can be sent without copying the data.
+func MarshalSliverParts(s *Sliver) (head, tail []byte) {
+	e := bcs.NewEncoder(5)
+	e.ULEB(uint32(len(s.Data)))
+	t := bcs.NewEncoder(4)
+	t.U16(s.SymbolSize)
+	t.U16(s.Index)
+	return e.Bytes(), t.Bytes()
+}
+
 func checkSymbolSize(d *bcs.Decoder, ss uint16, dataLen int) {
 	if d.Err() != nil {
 		return
@@ -49,6 +60,15 @@ func checkSymbolSize(d *bcs.Decoder, ss uint16, dataLen int) {
 }
 
 func decodeSliver(d *bcs.Decoder, t SliverType) Sliver {
+	s := decodeSliverShared(d, t)
+	if s.Data != nil {
+		s.Data = append([]byte(nil), s.Data...)
+	}
+	return s
+}
+
+// decodeSliverShared is decodeSliver with Data aliasing the decoder's bytes.
+func decodeSliverShared(d *bcs.Decoder, t SliverType) Sliver {
 	var s Sliver
 	s.Type = t
 	data := d.ByteVec(1 << 31)
@@ -56,7 +76,7 @@ func decodeSliver(d *bcs.Decoder, t SliverType) Sliver {
 	s.Index = d.U16()
 	checkSymbolSize(d, s.SymbolSize, len(data))
 	if d.Err() == nil {
-		s.Data = append([]byte(nil), data...)
+		s.Data = data
 	}
 	return s
 }
@@ -66,6 +86,19 @@ func decodeSliver(d *bcs.Decoder, t SliverType) Sliver {
 func UnmarshalSliver(t SliverType, b []byte) (*Sliver, error) {
 	d := bcs.NewDecoder(b)
 	s := decodeSliver(d, t)
+	if err := d.Finish(); err != nil {
+		return nil, wireErr(err)
+	}
+	return &s, nil
+}
+
+// UnmarshalSliverShared is UnmarshalSliver without copying the data: the
+// sliver's Data aliases b, which must not change while the sliver is used.
+// For a buffer that is the sliver's only use (a request or response body),
+// it saves copying megabytes.
+func UnmarshalSliverShared(t SliverType, b []byte) (*Sliver, error) {
+	d := bcs.NewDecoder(b)
+	s := decodeSliverShared(d, t)
 	if err := d.Finish(); err != nil {
 		return nil, wireErr(err)
 	}

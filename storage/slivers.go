@@ -39,6 +39,67 @@ func (s *Store) PutSliver(shard uint16, id encoding.BlobID, sl *encoding.Sliver)
 	return nil
 }
 
+// PutSliverEncoded is PutSliver for a sliver in its BCS form (as
+// encoding.MarshalSliver returns it): raw is stored as is, which saves
+// encoding megabytes again when the node already holds that form (a request
+// body that encoding.UnmarshalSliverShared parsed, strictly, hence
+// canonically). It fails with ErrInvalidArg unless raw parses as a sliver
+// of type t.
+func (s *Store) PutSliverEncoded(shard uint16, t encoding.SliverType, id encoding.BlobID, raw []byte) error {
+	if err := checkType(t); err != nil {
+		return err
+	}
+	if _, err := encoding.UnmarshalSliverShared(t, raw); err != nil {
+		return fmt.Errorf("%w: %s sliver of %s: %w", ErrInvalidArg, t, id, err)
+	}
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
+	if err := s.set(sliverKey(shard, t, id), raw); err != nil {
+		return fmt.Errorf("storage: put %s sliver of %s in shard %d: %w", t, id, shard, err)
+	}
+	return nil
+}
+
+// PutSliverFrom stores a sliver whose BCS form has size bytes without an
+// intermediate buffer: fill writes those bytes into the write batch itself
+// (reading a request body, say) and checks them; if it fails, nothing is
+// stored and its error is returned as is. raw must not be used after fill
+// returns. The bytes must parse as a sliver of type t (ErrInvalidArg).
+func (s *Store) PutSliverFrom(shard uint16, t encoding.SliverType, id encoding.BlobID, size int, fill func(raw []byte) error) error {
+	if err := checkType(t); err != nil {
+		return err
+	}
+	if size < 0 {
+		return fmt.Errorf("%w: sliver of %d bytes", ErrInvalidArg, size)
+	}
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
+	b := s.db.NewBatch()
+	key := sliverKey(shard, t, id)
+	op := b.SetDeferred(len(key), size)
+	copy(op.Key, key)
+	if err := fill(op.Value); err != nil {
+		b.Close()
+		return err
+	}
+	if _, err := encoding.UnmarshalSliverShared(t, op.Value); err != nil {
+		b.Close()
+		return fmt.Errorf("%w: %s sliver of %s: %w", ErrInvalidArg, t, id, err)
+	}
+	if err := op.Finish(); err != nil {
+		b.Close()
+		return fmt.Errorf("storage: put sliver: %w", err)
+	}
+	if err := s.commit(b); err != nil {
+		return fmt.Errorf("storage: put %s sliver of %s in shard %d: %w", t, id, shard, err)
+	}
+	return nil
+}
+
 // PutSlivers stores many slivers of one shard in one durable batch (shard
 // sync and recovery use it).
 func (s *Store) PutSlivers(shard uint16, entries []SliverEntry) error {
@@ -84,6 +145,30 @@ func (s *Store) GetSliver(shard uint16, t encoding.SliverType, id encoding.BlobI
 		return nil, corrupt(fmt.Sprintf("%s sliver of %s in shard %d", t, id, shard), err)
 	}
 	return sl, nil
+}
+
+// GetSliverEncoded returns the BCS form of the sliver of type t of blob id
+// in shard (a copy; checked to parse), or an error wrapping ErrNotFound. It
+// serves a sliver without decoding and encoding it again.
+func (s *Store) GetSliverEncoded(shard uint16, t encoding.SliverType, id encoding.BlobID) ([]byte, error) {
+	if err := checkType(t); err != nil {
+		return nil, err
+	}
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	v, err := s.get(sliverKey(shard, t, id))
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s sliver of %s in shard %d", ErrNotFound, t, id, shard)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: get sliver: %w", err)
+	}
+	if _, err := encoding.UnmarshalSliverShared(t, v); err != nil {
+		return nil, corrupt(fmt.Sprintf("%s sliver of %s in shard %d", t, id, shard), err)
+	}
+	return v, nil
 }
 
 // HasSliver reports whether the sliver is stored.

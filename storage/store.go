@@ -10,6 +10,10 @@
 // pebble's commit pipeline, which syncs the write-ahead log once for all the
 // batches queued behind one sync; no extra batching is done here.
 //
+// Slivers, megabytes of incompressible bytes, live in pebble's blob files
+// (value separation): a flush writes each once and compactions move only
+// keys and references. Nothing is compressed.
+//
 // Atomicity: ApplyEvents writes the blob-info changes of a batch of events and
 // the new event cursor in one batch, and skips events at or before the stored
 // cursor, so replaying events after a crash cannot count them twice.
@@ -23,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -93,6 +98,10 @@ func (o Options) Validate() error {
 	return nil
 }
 
+// separateValues is the smallest value stored in a blob file rather than
+// in the sstables.
+const separateValues = 4 << 10
+
 // Store is a storage node's database. Its methods are safe for concurrent
 // use.
 type Store struct {
@@ -117,12 +126,30 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
-	db, err := pebble.Open(dir, &pebble.Options{
-		FS:           opts.FS,
-		Cache:        cache,
-		MemTableSize: opts.MemTableSize,
-		Logger:       opts.Logger,
-	})
+	po := &pebble.Options{
+		FS:                 opts.FS,
+		Cache:              cache,
+		MemTableSize:       opts.MemTableSize,
+		Logger:             opts.Logger,
+		FormatMajorVersion: pebble.FormatValueSeparation,
+		// A flushed memtable becomes a few files, not one per 2 MB of
+		// slivers: creating a file costs more than writing megabytes.
+		TargetFileSizes: [7]int64{64 << 20},
+	}
+	// Slivers are large and incompressible (erasure-coded bytes, hashes):
+	// values of at least separateValues bytes go to blob files when a
+	// memtable is flushed, and compactions then move only their keys and
+	// references instead of rewriting them level after level; nothing is
+	// compressed. Reads are point lookups of one value each, so an sstable
+	// may reference many blob files (depth 100) before compactions rewrite
+	// the values for locality; garbage left by deletions is rewritten once
+	// it is 20% of a file.
+	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: separateValues, MaxBlobReferenceDepth: 100,
+			RewriteMinimumAge: 5 * time.Minute, TargetGarbageRatio: 0.2}
+	}
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
+	db, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
@@ -175,16 +202,18 @@ func (s *Store) get(key []byte) ([]byte, error) {
 	return out, closer.Close()
 }
 
-// has reports whether key exists.
+// has reports whether key exists. It looks at the key only: a Get would
+// read the value, a whole sliver from its blob file.
 func (s *Store) has(key []byte) (bool, error) {
-	_, closer, err := s.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return false, nil
-	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: key, UpperBound: append(key[:len(key):len(key)], 0)})
 	if err != nil {
-		return false, fmt.Errorf("storage: get: %w", err)
+		return false, fmt.Errorf("storage: has: %w", err)
 	}
-	return true, closer.Close()
+	ok := it.First()
+	if err := it.Close(); err != nil {
+		return false, fmt.Errorf("storage: has: %w", err)
+	}
+	return ok, nil
 }
 
 func (s *Store) commit(b *pebble.Batch) error {
