@@ -25,14 +25,33 @@ func TestFaucet(t *testing.T) {
 	e := newEnv(t)
 	a0 := e.balance(alice)
 	e.ok(alice, &MsgFaucet{Amount: 5 * FrostPerWAL})
-	if got := e.balance(alice); got != a0+5*FrostPerWAL-testMinFee {
+	// The faucet mints its own transactions' fee: alice gets the whole
+	// amount and the fee still reaches the epoch's rewards.
+	if got := e.balance(alice); got != a0+5*FrostPerWAL {
 		t.Fatalf("alice %d", got)
 	}
-	if e.sys().Minted != 5*FrostPerWAL {
+	if e.sys().Minted != 5*FrostPerWAL+testMinFee {
 		t.Fatal("minted not accounted")
 	}
+	// A new account with nothing can use it, and then pay for others.
+	empty := edKey(99)
+	if e.balance(empty) != 0 {
+		t.Fatal("not a new account")
+	}
+	e.ok(empty, &MsgFaucet{Amount: FrostPerWAL})
+	if got := e.balance(empty); got != FrostPerWAL {
+		t.Fatalf("new account %d", got)
+	}
+	e.ok(empty, &MsgTransfer{To: addrOf(bob), Amount: 1})
+	if got := e.balance(empty); got != FrostPerWAL-1-testMinFee {
+		t.Fatalf("new account after a transfer %d", got)
+	}
+	// Invalid requests are not sponsored: they pay the fee as any failure.
 	e.fail(ErrInvalidArgument, alice, &MsgFaucet{Amount: e.g.FaucetMax + 1})
 	e.fail(ErrInvalidArgument, alice, &MsgFaucet{Amount: 0})
+	e.fail(ErrInsufficientFunds, edKey(98), &MsgFaucet{Amount: 0})
+	// Nor is a faucet request bundled with other messages.
+	e.fail(ErrInsufficientFunds, edKey(97), &MsgFaucet{Amount: 1}, &MsgTransfer{To: addrOf(bob), Amount: 1})
 
 	m, _ := New(Config{})
 	g := testGenesis(t, e.nodes, []uint64{1, 1, 1, 1})

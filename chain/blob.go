@@ -10,7 +10,14 @@ import (
 )
 
 func (x *exec) registerBlob(m *MsgRegisterBlob) error {
-	o, err := x.ownedObject(m.Storage, KindStorage)
+	sid := m.Storage
+	if sid == StorageFromThisTx {
+		if !x.hasReserved {
+			return fmt.Errorf("%w: register blob with the storage reserved in this transaction, but no earlier message reserved any", ErrInvalidArgument)
+		}
+		sid = x.reserved
+	}
+	o, err := x.ownedObject(sid, KindStorage)
 	if err != nil {
 		return err
 	}

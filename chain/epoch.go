@@ -177,8 +177,7 @@ func (x *exec) epochChange() error {
 			p.CommissionPending += c
 			p.ActiveStake += r - c
 		}
-		advancePool(p, e)
-		x.st.putRate(p.NodeID, e, Rate{Wal: p.ActiveStake, Shares: p.Shares})
+		x.st.putRate(p.NodeID, e, advancePool(p, e))
 		x.st.putPool(p)
 	}
 	x.st.putCommittee(keyCommitteePrev, cur)
@@ -200,10 +199,14 @@ func (x *exec) epochChange() error {
 
 // advancePool moves a pool into epoch e after its rewards were added:
 // commission changes due at e apply, withdrawals due at e leave the active
-// stake at the rate before activations, and stake due at e activates.
-// The recorded rate (stored by the caller) is the rate after both, which
-// equals the rate before them up to rounding in the pool's favour.
-func advancePool(p *Pool, e uint32) {
+// stake at the pool's rate, and stake due at e activates at that rate. It
+// returns that rate, the pool's exchange rate of epoch e (recorded by the
+// caller, as Walrus records it before processing pending stake): the shares
+// of stake activated at e were bought at it and the shares withdrawn at e
+// sold at it. (The rate after processing differs by rounding, and is 1:1
+// for a pool that every staker left, which would strip the last stakers of
+// their rewards.)
+func advancePool(p *Pool, e uint32) Rate {
 	var rate uint64
 	for len(p.PendingCommission) > 0 && p.PendingCommission[0].Epoch <= e {
 		rate = p.PendingCommission[0].Amount
@@ -228,6 +231,7 @@ func advancePool(p *Pool, e uint32) {
 		// Rewards left in an emptied pool go to the next stakers, 1:1.
 		p.Shares = p.ActiveStake
 	}
+	return r
 }
 
 // updatePrices recomputes the prices from the current committee's votes.

@@ -75,6 +75,7 @@ func (x *exec) newStorage(size uint64, start, end uint32) error {
 	}
 	s := &Storage{ID: x.newID(), Start: start, End: end, Size: size}
 	x.st.putObject(&Object{Owner: x.sender, Kind: KindStorage, Storage: s}, nil)
+	x.reserved, x.hasReserved = s.ID, true
 	return nil
 }
 

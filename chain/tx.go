@@ -242,7 +242,12 @@ type MsgExtendStorage struct {
 	Epochs  uint32
 }
 
-// MsgRegisterBlob registers a blob using a storage resource.
+// MsgRegisterBlob registers a blob using a storage resource. Storage may be
+// StorageFromThisTx, naming the resource that the latest earlier
+// MsgReserveSpace or MsgReserveSpaceFor of the same transaction created:
+// its ID derives from the transaction's hash, which is not known while the
+// transaction is written, and this way reserving and registering take one
+// transaction (applied atomically, as Walrus's programmable transaction).
 type MsgRegisterBlob struct {
 	Storage      ObjectID
 	BlobID       BlobID
@@ -251,6 +256,11 @@ type MsgRegisterBlob struct {
 	EncodingType uint8
 	Deletable    bool
 }
+
+// StorageFromThisTx, as MsgRegisterBlob.Storage, names the storage resource
+// reserved earlier in the same transaction. It is the zero ID, which no
+// object has (IDs are BLAKE2b-256 outputs).
+var StorageFromThisTx = ObjectID{}
 
 // Certificate is a BLS aggregate certificate as passed on chain (a Move
 // call's signature, signers bitmap and message): protocol's on-chain form,

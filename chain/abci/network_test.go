@@ -2,15 +2,15 @@ package abci
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/internal/loopback"
 )
 
 func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := loopback.Listen() // outside the ephemeral range: a restarted validator gets it back
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,20 +119,33 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) error {
 
 // WaitIncluded waits until a block includes a broadcast transaction; a
 // failed transaction returns ErrFailed with its inclusion.
+//
+// A transaction can leave the mempool without being included: CometBFT
+// checks pending transactions again after every block, and one that a block
+// made invalid (a certificate of the epoch that just ended, say) is dropped
+// silently. So every recheckEvery the transaction is broadcast again: the
+// mempool's cache answers at once while it is still pending, and CheckTx
+// tells why it no longer fits once it was dropped (ErrRejected).
 func (c *Client) WaitIncluded(ctx context.Context, raw []byte) (*Inclusion, error) {
 	hash := cmttypes.Tx(raw).Hash()
 	wake, release := c.watchBlocks()
 	defer release()
 	quick := 0 // quick looks left after a new block
+	nextCheck := time.Now().Add(recheckEvery)
 	for {
-		r, err := c.rpc.Tx(ctx, hash, false)
-		if err == nil {
-			inc := &Inclusion{Height: uint64(r.Height), Hash: chain.TxHash(raw)}
-			if r.TxResult.Code != abci.CodeOK {
-				return inc, codeError(ErrFailed, r.TxResult.Code, r.TxResult.Log)
-			}
-			inc.Events, err = decodeEvents(uint64(r.Height), r.TxResult.Events)
+		inc, found, err := c.lookupTx(ctx, raw, hash)
+		if found {
 			return inc, err
+		}
+		if time.Now().After(nextCheck) {
+			if rerr := c.stillPending(ctx, raw); rerr != nil {
+				// Included meanwhile (and gone from the cache)?
+				if inc, found, err := c.lookupTx(ctx, raw, hash); found {
+					return inc, err
+				}
+				return nil, rerr
+			}
+			nextCheck = time.Now().Add(recheckEvery)
 		}
 		d := c.poll
 		if quick > 0 {
@@ -146,6 +159,37 @@ func (c *Client) WaitIncluded(ctx context.Context, raw []byte) (*Inclusion, erro
 			quick = indexRetries
 		}
 	}
+}
+
+// recheckEvery is how often WaitIncluded makes sure that the transaction it
+// waits for is still in the mempool.
+const recheckEvery = time.Second
+
+// lookupTx reports whether a block includes the transaction, and its
+// inclusion (with ErrFailed when it failed).
+func (c *Client) lookupTx(ctx context.Context, raw, hash []byte) (*Inclusion, bool, error) {
+	r, err := c.rpc.Tx(ctx, hash, false)
+	if err != nil {
+		return nil, false, nil // not (yet) indexed
+	}
+	inc := &Inclusion{Height: uint64(r.Height), Hash: chain.TxHash(raw)}
+	if r.TxResult.Code != abci.CodeOK {
+		return inc, true, codeError(ErrFailed, r.TxResult.Code, r.TxResult.Log)
+	}
+	inc.Events, err = decodeEvents(uint64(r.Height), r.TxResult.Events)
+	return inc, true, err
+}
+
+// stillPending broadcasts raw again: nil when it is still in the mempool (or
+// the mempool took it back), ErrRejected with CheckTx's reason when it no
+// longer fits. Errors of the RPC itself count as pending (the next look
+// decides).
+func (c *Client) stillPending(ctx context.Context, raw []byte) error {
+	res, err := c.rpc.BroadcastTxSync(ctx, raw)
+	if err != nil || res.Code == abci.CodeOK {
+		return nil // "tx already exists in cache", a full mempool, or re-added
+	}
+	return codeError(ErrRejected, res.Code, res.Log)
 }
 
 func codeError(kind error, code uint32, log string) error {
