@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/walrus-go/walrus/chain"
@@ -19,14 +20,17 @@ import (
 // Epoch change (§4.3): when an epoch starts, the node fetches the shards it
 // gained from their previous owners with sync_shard (primary then
 // secondary slivers, in batches, resumable through the stored sync
-// progress), verifies every sliver against its blob's metadata, marks the
-// shards ready and reports epoch_sync_done on chain with its operator key.
-// Shards it lost become read-only (refreshView) and are removed from the
-// store once the epoch change is done on chain (removeLostShards), when a
-// quorum holds the new assignment. When a previous owner has not served a
-// gained shard for ShardRecoveryAfter, the node falls back to shard
-// recovery (recoverShard): the shard turns inRecovery and every certified
-// blob's slivers of it are recovered from the committee's recovery symbols.
+// progress; up to maxShardSyncs shards at once), verifies every sliver
+// against its blob's metadata, then recovers from the committee what the
+// owner lacked (blobs certified since it lost the shard and missed by their
+// upload), marks the shards ready and reports epoch_sync_done on chain with
+// its operator key. Shards it lost become read-only (refreshView) and are
+// removed from the store once the epoch change is done on chain
+// (removeLostShards), when a quorum holds the new assignment. When a
+// previous owner has not served a gained shard for ShardRecoveryAfter, or
+// answers that it does not hold it, the node falls back to shard recovery
+// (recoverShard): the shard turns inRecovery and every certified blob's
+// slivers of it are recovered from the committee's recovery symbols.
 
 // shardSyncBatch is the number of slivers asked for per sync_shard call.
 const shardSyncBatch = 1000
@@ -78,6 +82,13 @@ func (n *Node) shardSyncFailing(s uint16) time.Time {
 	return t
 }
 
+// shardSyncSucceeded forgets the failures of shard s's sync.
+func (n *Node) shardSyncSucceeded(s uint16) {
+	n.shardFailMu.Lock()
+	defer n.shardFailMu.Unlock()
+	delete(n.shardFail, s)
+}
+
 // recoverShard recovers, for every blob certified at v's epoch, the
 // slivers of shard s the node lacks, from the recovery symbols of the
 // other nodes (the shard's previous owner being unavailable). Blobs are
@@ -124,6 +135,17 @@ func (n *Node) recoverShard(ctx context.Context, v *view, s uint16) error {
 
 // recoverShardBlob recovers blob id's missing slivers of shard s.
 func (n *Node) recoverShardBlob(ctx context.Context, v *view, peers []peer, s uint16, id encoding.BlobID) (int, error) {
+	missing := false
+	for _, t := range []encoding.SliverType{encoding.Secondary, encoding.Primary} {
+		ok, err := n.store.HasSliver(s, t, id)
+		if err != nil {
+			return 0, err
+		}
+		missing = missing || !ok
+	}
+	if !missing {
+		return 0, nil
+	}
 	md, err := n.metadataFromPeers(ctx, v, peers, id)
 	if err != nil {
 		return 0, err
@@ -236,8 +258,17 @@ func (n *Node) removeLostShards(ctx context.Context, v *view) error {
 	return nil
 }
 
-// epochSync syncs the shards gained in v's epoch and reports the epoch
-// synced.
+// maxShardSyncs bounds the gained shards fetched at once (Walrus: 10).
+const maxShardSyncs = 4
+
+// epochSync brings every owned shard of v's epoch to ready and reports the
+// epoch synced. A shard gained from another node is fetched from that
+// previous owner (syncShardFrom), up to maxShardSyncs at once; once the
+// owner has failed for ShardRecoveryAfter, its shards are recovered from the
+// committee instead. An owned shard that is not ready and was not gained
+// from another node (the node held it in the previous epoch too, or no
+// previous committee names an owner) is one the node should hold but lacks,
+// e.g. after missing an epoch change: it is recovered from the committee.
 func (n *Node) epochSync(ctx context.Context, v *view) error {
 	own := n.pk.Bytes()
 	pools, err := n.cfg.Chain.Pools(ctx)
@@ -254,59 +285,60 @@ func (n *Node) epochSync(ctx context.Context, v *view) error {
 	if err != nil && !errors.Is(err, client.ErrNotFound) {
 		return err
 	}
-	gained := map[uint16][bls.PublicKeySize]byte{}
-	if prev != nil && prev.Epoch+1 == v.epoch {
-		prevOwner := map[uint16][bls.PublicKeySize]byte{}
+	if prev != nil && prev.Epoch+1 != v.epoch {
+		// The chain moved past the view: wait for the view to follow
+		// rather than judge the shards against the wrong committee.
+		return fmt.Errorf("previous committee is of epoch %d, the view of epoch %d", prev.Epoch, v.epoch)
+	}
+	prevOwner := map[uint16][bls.PublicKeySize]byte{}
+	if prev != nil {
 		for _, m := range prev.Members {
 			for _, s := range m.Shards {
 				prevOwner[s] = m.PublicKey
 			}
 		}
-		for _, s := range v.owned {
-			if o, ok := prevOwner[s]; ok && o != own {
-				gained[s] = o
-			}
+	}
+	type job struct {
+		s     uint16
+		owner [bls.PublicKeySize]byte
+		peer  bool // gained from another node
+	}
+	var jobs []job
+	gained := 0
+	for _, s := range v.owned {
+		o, ok := prevOwner[s]
+		peer := ok && o != own
+		if peer {
+			gained++
+		}
+		st, err := n.store.ShardStatus(s)
+		if err != nil {
+			return err
+		}
+		if st != storage.ShardReady {
+			jobs = append(jobs, job{s, o, peer})
 		}
 	}
-	for _, s := range v.owned {
-		if st, err := n.store.ShardStatus(s); err != nil {
-			return err
-		} else if st == storage.ShardReady {
+	sem := make(chan struct{}, maxShardSyncs)
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			errs[i] = ctx.Err()
 			continue
 		}
-		if owner, ok := gained[s]; ok {
-			st, err := n.store.ShardStatus(s)
-			if err != nil {
-				return err
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := n.syncOwnedShard(ctx, v, j.s, j.owner, j.peer); err != nil {
+				errs[i] = fmt.Errorf("shard %d: %w", j.s, err)
 			}
-			if st != storage.ShardInRecovery {
-				if err := n.store.SetShardStatus(s, storage.ShardInTransfer); err != nil {
-					return err
-				}
-				if err := n.syncShardFrom(ctx, v, s, owner); err != nil {
-					if n.now().Sub(n.shardSyncFailing(s)) < n.cfg.ShardRecoveryAfter {
-						return fmt.Errorf("shard %d: %w", s, err)
-					}
-					n.log.Warn("previous owner does not serve the shard: recovering it from the committee", "shard", s, "err", err)
-					if err := n.store.SetShardStatus(s, storage.ShardInRecovery); err != nil {
-						return err
-					}
-					st = storage.ShardInRecovery
-				}
-			}
-			if st == storage.ShardInRecovery {
-				if err := n.recoverShard(ctx, v, s); err != nil {
-					return fmt.Errorf("recovering shard %d: %w", s, err)
-				}
-			}
-			if err := n.store.ClearSyncProgress(s); err != nil {
-				return err
-			}
-		}
-		if err := n.store.SetShardStatus(s, storage.ShardReady); err != nil {
-			return err
-		}
-		n.log.Info("shard synced", "shard", s, "epoch", v.epoch)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	if n.cfg.Operator == nil {
 		n.syncedEpoch.Store(v.epoch) // reporting is left to the operator
@@ -317,7 +349,69 @@ func (n *Node) epochSync(ctx context.Context, v *view) error {
 		return fmt.Errorf("reporting epoch %d synced: %w", v.epoch, err)
 	}
 	n.syncedEpoch.Store(v.epoch)
-	n.log.Info("epoch synced", "epoch", v.epoch, "gained shards", len(gained))
+	n.log.Info("epoch synced", "epoch", v.epoch, "gained shards", gained)
+	return nil
+}
+
+// syncOwnedShard makes owned shard s ready: fetched from its previous
+// owner when peer is set, recovered from the committee when it is already
+// in recovery, when the owner has failed for ShardRecoveryAfter, or when
+// the shard had no other previous owner.
+func (n *Node) syncOwnedShard(ctx context.Context, v *view, s uint16, owner [bls.PublicKeySize]byte, peer bool) error {
+	st, err := n.store.ShardStatus(s)
+	if err != nil {
+		return err
+	}
+	if st != storage.ShardInRecovery && peer {
+		if st != storage.ShardInTransfer {
+			if err := n.store.SetShardStatus(s, storage.ShardInTransfer); err != nil {
+				return err
+			}
+		}
+		err := n.syncShardFrom(ctx, v, s, owner)
+		if err == nil {
+			n.shardSyncSucceeded(s)
+			// Blobs certified since the owner lost the shard, and missed
+			// by their upload, are not on the owner: blob sync leaves
+			// shards in transfer alone, so they are recovered here (only
+			// the missing slivers; usually none).
+			if err := n.recoverShard(ctx, v, s); err != nil {
+				return fmt.Errorf("recovering blobs the previous owner lacked: %w", err)
+			}
+		} else {
+			if ctx.Err() != nil {
+				return err
+			}
+			// A previous owner in another epoch is alive: it is behind or
+			// ahead, which the next attempt sorts out. One that answers
+			// that it does not hold the shard (it lost its data) will not
+			// serve it later either: recover at once.
+			notHeld := errors.Is(err, nodeapi.ErrShardNotAssigned)
+			if !notHeld && (errors.Is(err, nodeapi.ErrEpochMismatch) || n.now().Sub(n.shardSyncFailing(s)) < n.cfg.ShardRecoveryAfter) {
+				return err
+			}
+			n.log.Warn("previous owner does not serve the shard: recovering it from the committee", "shard", s, "err", err)
+			st = storage.ShardInRecovery
+		}
+	} else if st != storage.ShardInRecovery {
+		n.log.Warn("owned shard missing (not gained from another node): recovering it from the committee", "shard", s, "status", st)
+		st = storage.ShardInRecovery
+	}
+	if st == storage.ShardInRecovery {
+		if err := n.store.SetShardStatus(s, storage.ShardInRecovery); err != nil {
+			return err
+		}
+		if err := n.recoverShard(ctx, v, s); err != nil {
+			return fmt.Errorf("recovering: %w", err)
+		}
+	}
+	if err := n.store.ClearSyncProgress(s); err != nil {
+		return err
+	}
+	if err := n.store.SetShardStatus(s, storage.ShardReady); err != nil {
+		return err
+	}
+	n.log.Info("shard synced", "shard", s, "epoch", v.epoch, "from", map[bool]string{true: "previous owner", false: "recovery"}[st != storage.ShardInRecovery])
 	return nil
 }
 

@@ -2,13 +2,13 @@ package node
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/storage"
 )
 
@@ -31,6 +31,7 @@ type metrics struct {
 	syncsActive   prometheus.Gauge
 	invalidations *prometheus.CounterVec // result: started, submitted, already_invalid, gave_up, …
 	shardSlivers  *prometheus.CounterVec // type: slivers received by sync_shard
+	recoveryBytes *prometheus.CounterVec // kind (symbols, metadata): BCS bytes fetched from peers to recover
 	blobsDeleted  prometheus.Counter
 	gcEpoch       prometheus.Gauge
 	chainHeight   prometheus.Gauge
@@ -60,6 +61,8 @@ func newMetrics() *metrics {
 			Help: "Blob sync jobs queued or running."}),
 		shardSlivers: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "shard_sync_slivers_total",
 			Help: "Verified slivers received by shard sync (epoch change), by type."}, []string{"type"}),
+		recoveryBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "recovery_download_bytes_total",
+			Help: "BCS bytes fetched from other nodes to recover slivers (blob sync, shard recovery), by kind (symbols, metadata)."}, []string{"kind"}),
 		blobsDeleted: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "blobs_deleted_total",
 			Help: "Blobs whose data was deleted (garbage collection, deletion, invalid blobs)."}),
 		gcEpoch: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "gc_last_completed_epoch",
@@ -75,7 +78,7 @@ func newMetrics() *metrics {
 func (n *Node) registerMetrics(r prometheus.Registerer) error {
 	m := n.metrics
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.slivers, m.metadata,
-		m.syncs, m.syncsActive, m.invalidations, m.shardSlivers, m.blobsDeleted, m.gcEpoch, m.chainHeight, m.eventsTotal, stateCollector{n}} {
+		m.syncs, m.syncsActive, m.invalidations, m.shardSlivers, m.recoveryBytes, m.blobsDeleted, m.gcEpoch, m.chainHeight, m.eventsTotal, stateCollector{n}} {
 		if err := r.Register(c); err != nil {
 			return err
 		}
@@ -169,53 +172,17 @@ func (m *metrics) instrument(route string, h http.HandlerFunc) http.HandlerFunc 
 	out := m.bytesOut.WithLabelValues(route)
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cw := &countingWriter{ResponseWriter: w}
-		cr := &countingBody{ReadCloser: r.Body}
+		cw := &httpx.Recorder{ResponseWriter: w}
+		cr := &httpx.CountingBody{ReadCloser: r.Body}
 		r.Body = cr
 		h(cw, r)
-		status := cw.status
-		if status == 0 {
-			status = http.StatusOK
+		status := http.StatusOK // what net/http sends for a handler that wrote nothing
+		if cw.WroteHeader {
+			status = cw.Status
 		}
 		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 		dur.Observe(time.Since(start).Seconds())
-		in.Add(float64(cr.n))
-		out.Add(float64(cw.n))
+		in.Add(float64(cr.N))
+		out.Add(float64(cw.Bytes))
 	}
-}
-
-type countingWriter struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-func (w *countingWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *countingWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	k, err := w.ResponseWriter.Write(p)
-	w.n += int64(k)
-	return k, err
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-type countingBody struct {
-	io.ReadCloser
-	n int64
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	k, err := b.ReadCloser.Read(p)
-	b.n += int64(k)
-	return k, err
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/crypto/netkey"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/internal/loopback"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/protocol"
 	"github.com/walrus-go/walrus/storage"
@@ -104,7 +105,7 @@ func newTestNetEpoch(t testing.TB, epoch time.Duration) *testNet {
 		Balances: []chain.GenesisBalance{{Address: addrOf(tn.user), Amount: 1000 * chain.FrostPerWAL}},
 	}
 	for range 4 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := loopback.Listen() // a restarted node gets its port back
 		if err != nil {
 			t.Fatal(err)
 		}

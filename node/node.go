@@ -162,6 +162,7 @@ func New(cfg Config) (*Node, error) {
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+		HTTP2:             serverHTTP2(),
 	}
 	if cfg.NetworkKey != nil {
 		var names []string
@@ -175,6 +176,8 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("node: %w", err)
 		}
 		n.srv.TLSConfig = nodeapi.ServerTLSConfig(cert)
+		// Slivers go out in full 16 KiB records from their first byte.
+		n.srv.TLSConfig.DynamicRecordSizingDisabled = true
 	}
 	return n, nil
 }

@@ -340,6 +340,8 @@ func TestDeletableAndRejections(t *testing.T) {
 		{"GET", "/v1/blobs/" + id.String() + "/confirmation/deletable/0x12", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
 		{"GET", "/v1/health?detailed=maybe", 400, "INVALID_ARGUMENT", "INVALID_PARAMETER"},
 		{"GET", "/v1/nothing", 404, "NOT_FOUND", "ROUTE_NOT_FOUND"},
+		{"DELETE", "/v1/blobs/" + id.String() + "/metadata", 405, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED"},
+		{"PATCH", "/v1/health", 405, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED"},
 		{"POST", "/v1/blobs/" + id.String() + "/inconsistencyProof/primary", 400, "INVALID_ARGUMENT", "INVALID_INCONSISTENCY_PROOF"},
 	} {
 		checkAIP(t, rawRequest(t, tn.nodes[0].hc, c.method, base+c.path, nil), c.code, c.status, c.reason)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/protocol"
 	"github.com/walrus-go/walrus/storage"
@@ -46,10 +47,34 @@ func (n *Node) routes() http.Handler {
 		_, _ = w.Write(api)
 		return nil
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		nodeapi.WriteError(w, nodeapi.Errorf(nodeapi.ErrRouteNotFound, "no route %s %s", r.Method, r.URL.Path))
+	return n.unmatched(mux)
+}
+
+// unmatched answers requests that no route takes with an AIP-193 error
+// (405 with Allow when the path has routes for other methods, else 404),
+// counted in the request metrics under the route "unmatched".
+func (n *Node) unmatched(mux *http.ServeMux) http.Handler {
+	return httpx.Unmatched(mux, func(w http.ResponseWriter, r *http.Request, allow string) {
+		e := nodeapi.Errorf(nodeapi.ErrRouteNotFound, "no route %s %s", r.Method, r.URL.Path)
+		if allow != "" {
+			w.Header().Set("Allow", allow)
+			e = nodeapi.Errorf(nodeapi.ErrMethodNotAllowed, "%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)
+		}
+		nodeapi.WriteError(w, e)
+		n.metrics.requests.WithLabelValues("unmatched", strconv.Itoa(e.Code)).Inc()
 	})
-	return mux
+}
+
+// serverHTTP2 sizes HTTP/2's flow-control windows for slivers: with Go's
+// defaults (1 MiB per connection and per stream) a client can have at most
+// one 1-2 MiB sliver in flight per node and waits for window updates within
+// each, which the handler only sends as it reads.
+func serverHTTP2() *http.HTTP2Config {
+	return &http.HTTP2Config{
+		MaxReceiveBufferPerConnection: 16 << 20,
+		MaxReceiveBufferPerStream:     4 << 20,
+		MaxReadFrameSize:              1 << 20,
+	}
 }
 
 // wrap bounds concurrency, turns errors into AIP-193 bodies and recovers
@@ -104,29 +129,45 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if r.ContentLength > limit {
 		return nil, nodeapi.Errorf(nodeapi.ErrTooLarge, "body of %d bytes exceeds the limit of %d", r.ContentLength, limit)
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	var b []byte
-	var err error
 	if r.ContentLength >= 0 {
 		// Known length (checked against the limit above): one allocation.
-		b = make([]byte, r.ContentLength)
-		if _, err = io.ReadFull(body, b); err == nil {
-			var one [1]byte
-			if k, _ := body.Read(one[:]); k > 0 {
-				err = errors.New("body longer than its Content-Length")
-			}
+		b := make([]byte, r.ContentLength)
+		if err := readBodyInto(w, r, b); err != nil {
+			return nil, err
 		}
-	} else {
-		b, err = io.ReadAll(body)
+		return b, nil
 	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, nodeapi.Errorf(nodeapi.ErrTooLarge, "body exceeds the limit of %d bytes", limit)
-		}
-		return nil, nodeapi.Errorf(nodeapi.ErrInvalidBody, "reading body: %v", err)
+		return nil, bodyErr(err, limit)
 	}
 	return b, nil
+}
+
+// readBodyInto reads a body of exactly len(b) bytes (its Content-Length)
+// into b.
+func readBodyInto(w http.ResponseWriter, r *http.Request, b []byte) error {
+	limit := int64(len(b))
+	body := http.MaxBytesReader(w, r.Body, limit+1) // +1: see a longer body
+	_, err := io.ReadFull(body, b)
+	if err == nil {
+		var one [1]byte
+		if k, _ := body.Read(one[:]); k > 0 {
+			err = errors.New("body longer than its Content-Length")
+		}
+	}
+	if err != nil {
+		return bodyErr(err, limit)
+	}
+	return nil
+}
+
+func bodyErr(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nodeapi.Errorf(nodeapi.ErrTooLarge, "body exceeds the limit of %d bytes", limit)
+	}
+	return nodeapi.Errorf(nodeapi.ErrInvalidBody, "reading body: %v", err)
 }
 
 // maxSliverSize is the largest sliver of either type for the shard count.
@@ -366,28 +407,58 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := md.Params()
 	ss := md.SymbolSize()
-	body, err := readBody(w, r, int64(p.SliverSymbols(t)*ss)+n.cfg.BodyHeadroom)
+	limit := int64(p.SliverSymbols(t)*ss) + n.cfg.BodyHeadroom
+	// check parses a body in place (it is the sliver's only use) and
+	// verifies the sliver against the metadata.
+	check := func(body []byte) (*encoding.Sliver, error) {
+		sl, err := encoding.UnmarshalSliverShared(t, body)
+		if err != nil {
+			return nil, nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
+		}
+		if err := p.CheckSliverShape(sl, ss); err != nil {
+			return nil, nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
+		}
+		if got := sl.PairIndex(p); got != int(pair) {
+			return nil, nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%s sliver %d belongs to pair %d, not %d", t, sl.Index, got, pair)
+		}
+		x, put, err := n.expander(p.N)
+		if err != nil {
+			return nil, nodeapi.Errorf(nodeapi.ErrInternal, "%v", err)
+		}
+		defer put()
+		if err := x.VerifySliver(md, sl); err != nil {
+			return nil, nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
+		}
+		return sl, nil
+	}
+	if registered && r.ContentLength >= 0 && r.ContentLength <= limit {
+		// The body is read straight into the storage write and stored as
+		// received (a strict parse means it is the canonical encoding): no
+		// buffer of its own, no copy.
+		var bodyErr error
+		err := n.store.PutSliverFrom(uint16(shard), t, id, int(r.ContentLength), func(raw []byte) error {
+			if bodyErr = readBodyInto(w, r, raw); bodyErr == nil {
+				_, bodyErr = check(raw)
+			}
+			return bodyErr
+		})
+		if bodyErr != nil {
+			return bodyErr
+		}
+		if err != nil {
+			return storeErr(err, "storing sliver")
+		}
+		n.metrics.storedSlivers("upload", t, 1)
+		nodeapi.WriteJSON(w, http.StatusCreated, "sliver stored")
+		return nil
+	}
+	body, err := readBody(w, r, limit)
 	if err != nil {
 		return err
 	}
-	sl, err := encoding.UnmarshalSliver(t, body)
+	sl, err := check(body)
 	if err != nil {
-		return nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
-	}
-	if err := p.CheckSliverShape(sl, ss); err != nil {
-		return nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
-	}
-	if got := sl.PairIndex(p); got != int(pair) {
-		return nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%s sliver %d belongs to pair %d, not %d", t, sl.Index, got, pair)
-	}
-	x, put, err := n.expander(p.N)
-	if err != nil {
-		return nodeapi.Errorf(nodeapi.ErrInternal, "%v", err)
-	}
-	err = x.VerifySliver(md, sl)
-	put()
-	if err != nil {
-		return nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
+		return err
 	}
 	if !registered {
 		if err := n.pending.putSliver(id, uint16(shard), sl); err != nil {
@@ -397,7 +468,7 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 		nodeapi.WriteJSON(w, http.StatusAccepted, "sliver buffered until the blob is registered")
 		return nil
 	}
-	if err := n.store.PutSliver(uint16(shard), id, sl); err != nil {
+	if err := n.store.PutSliverEncoded(uint16(shard), t, id, body); err != nil {
 		return storeErr(err, "storing sliver")
 	}
 	n.metrics.storedSlivers("upload", sl.Type, 1)
@@ -421,13 +492,13 @@ func (n *Node) getSliver(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	shard := v.params.PairToShard(id, int(pair))
-	sl, err := n.store.GetSliver(uint16(shard), t, id)
+	raw, err := n.store.GetSliverEncoded(uint16(shard), t, id)
 	if errors.Is(err, storage.ErrNotFound) && !v.owns(shard) {
 		return nodeapi.Errorf(nodeapi.ErrShardNotAssigned, "pair %d of blob %s is stored by shard %d, which this node does not hold", pair, id, shard)
 	} else if err != nil {
 		return storeErr(err, fmt.Sprintf("%s sliver of pair %d", t, pair))
 	}
-	nodeapi.WriteBCS(w, http.StatusOK, encoding.MarshalSliver(sl))
+	nodeapi.WriteBCS(w, http.StatusOK, raw)
 	return nil
 }
 

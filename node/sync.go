@@ -107,12 +107,20 @@ func (n *Node) peerByKey(ctx context.Context, v *view, pk [bls.PublicKeySize]byt
 }
 
 // needsSync reports whether the node misses metadata or slivers of blob id
-// in its shards.
+// in its ready shards (a shard in transfer or recovery is being filled by
+// the epoch-change service: a blob sync there would recover, blob by blob,
+// what sync_shard fetches in batches).
 func (n *Node) needsSync(id encoding.BlobID, v *view) (bool, error) {
 	if ok, err := n.store.HasMetadata(id); err != nil || !ok {
 		return true, err
 	}
 	for _, s := range v.owned {
+		if st, err := n.store.ShardStatus(s); err != nil || st != storage.ShardReady {
+			if err != nil {
+				return false, err
+			}
+			continue
+		}
 		for _, t := range []encoding.SliverType{encoding.Primary, encoding.Secondary} {
 			if ok, err := n.store.HasSliver(s, t, id); err != nil || !ok {
 				return true, err
@@ -276,6 +284,7 @@ func (n *Node) syncBlob(ctx context.Context, id encoding.BlobID) error {
 		if md == nil {
 			return fmt.Errorf("no peer served the metadata: %w", err)
 		}
+		n.metrics.recoveryBytes.WithLabelValues("metadata").Add(float64(len(md.MarshalBCS())))
 		if err := n.store.PutMetadata(md); err != nil {
 			return err
 		}
@@ -288,6 +297,15 @@ func (n *Node) syncBlob(ctx context.Context, id encoding.BlobID) error {
 	}
 	defer put()
 	for _, s := range v.owned {
+		// A shard in transfer or recovery is the epoch-change service's
+		// (it recovers what the previous owner did not have once the
+		// transfer is done).
+		if st, err := n.store.ShardStatus(s); err != nil || st != storage.ShardReady {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		pair := p.ShardToPair(id, int(s))
 		// Secondary slivers first: they need only f+1 symbols (§3.1).
 		for _, t := range []encoding.SliverType{encoding.Secondary, encoding.Primary} {
@@ -351,44 +369,91 @@ func (n *Node) localSymbols(x *encoding.Expander, md *encoding.VerifiedMetadata,
 	return out, nil
 }
 
-// recoverSliver collects recovery symbols for sliver (t, idx) from the
-// peers until they decode to a sliver matching the metadata. Symbols that
-// decode to a sliver the metadata does not match start the invalid-blob
-// flow (invalid.go) and fail with errInconsistent.
+// recoverSliver collects recovery symbols for sliver (t, idx) until they
+// decode to a sliver matching the metadata: first those the node computes
+// from its own slivers, then from the peers, each asked by symbol ID for
+// only as many of its shards' symbols as are still missing (so the node
+// downloads about the recovery threshold, not every peer's every symbol);
+// if that falls short (a peer lacks slivers, lies or is down), a second
+// pass asks each peer for all it has. Symbols are verified as they arrive.
+// Symbols that decode to a sliver the metadata does not match start the
+// invalid-blob flow (invalid.go) and fail with errInconsistent.
 func (n *Node) recoverSliver(ctx context.Context, x *encoding.Expander, md *encoding.VerifiedMetadata, peers []peer, t encoding.SliverType, idx int) (*encoding.Sliver, error) {
-	need := md.Params().RecoveryThreshold(t)
-	q := &nodeapi.RecoveryQuery{HasTarget: true, TargetSliver: uint16(idx), TargetType: t}
-	// Symbols from the slivers the node itself holds come first.
-	syms, err := n.localSymbols(x, md, t, idx)
+	p := md.Params()
+	need := p.RecoveryThreshold(t)
+	src := t.Orthogonal()
+	local, err := n.localSymbols(x, md, t, idx)
 	if err != nil {
 		return nil, err
 	}
+	var syms []encoding.RecoverySymbol
+	have := make(map[uint16]bool, need)
+	keep := func(s encoding.RecoverySymbol) {
+		if !have[s.Index] && encoding.VerifyRecoverySymbol(md, t, idx, &s) == nil {
+			have[s.Index] = true
+			syms = append(syms, s)
+		}
+	}
+	for _, s := range local {
+		keep(s)
+	}
+	// The source sliver indices each peer holds, from the shard map.
+	sources := map[[bls.PublicKeySize]byte][]uint16{}
+	if v, err := n.currentView(); err == nil {
+		for sh, pk := range v.owners {
+			if sh < p.N {
+				sources[pk] = append(sources[pk], uint16(p.SliverIndex(src, p.ShardToPair(md.BlobID, sh))))
+			}
+		}
+	}
 	var lastErr error
-	for i := -1; i < len(peers); i++ {
-		if i >= 0 { // i = -1: the local symbols alone
-			gs, err := peers[i].api.RecoverySymbols(ctx, md.BlobID, q)
+	for pass := 0; pass < 2 && len(syms) < need; pass++ {
+		for _, pr := range peers {
+			if len(syms) >= need {
+				break
+			}
+			q := &nodeapi.RecoveryQuery{HasTarget: true, TargetSliver: uint16(idx), TargetType: t}
+			if pass == 0 {
+				var ids []encoding.SymbolID
+				for _, j := range sources[pr.pk] {
+					if len(syms)+len(ids) == need {
+						break
+					}
+					if have[j] {
+						continue
+					}
+					if t == encoding.Primary {
+						ids = append(ids, encoding.SymbolID{Primary: uint16(idx), Secondary: j})
+					} else {
+						ids = append(ids, encoding.SymbolID{Primary: j, Secondary: uint16(idx)})
+					}
+				}
+				if len(ids) == 0 {
+					continue
+				}
+				q = &nodeapi.RecoveryQuery{IDs: ids, ProofAxis: &src}
+			}
+			gs, err := pr.api.RecoverySymbols(ctx, md.BlobID, q)
 			if err != nil {
 				lastErr = err
 				continue
 			}
+			// What the peer sent (its body is exactly this BCS vector).
+			n.metrics.recoveryBytes.WithLabelValues("symbols").Add(float64(len(encoding.MarshalGeneralRecoverySymbols(gs))))
 			for _, g := range gs {
 				if g.TargetType == t && int(g.TargetIndex) == idx {
-					syms = append(syms, g.Symbol)
+					keep(g.Symbol)
 				}
 			}
 		}
-		if len(syms) < need {
-			continue
-		}
-		sl, proof, err := x.RecoverSliver(md, t, idx, syms)
-		if proof != nil {
-			n.reportInconsistency(md, proof)
-			return nil, fmt.Errorf("%w: %v", errInconsistent, err)
-		}
-		if err == nil {
-			return sl, nil
-		}
-		lastErr = err
 	}
-	return nil, fmt.Errorf("%d of %d symbols: %v", len(syms), need, lastErr)
+	if len(syms) < need {
+		return nil, fmt.Errorf("%d of %d symbols: %v", len(syms), need, lastErr)
+	}
+	sl, proof, err := x.RecoverVerifiedSliver(md, t, idx, syms) // verified by keep
+	if proof != nil {
+		n.reportInconsistency(md, proof)
+		return nil, fmt.Errorf("%w: %v", errInconsistent, err)
+	}
+	return sl, err
 }

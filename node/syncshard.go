@@ -8,6 +8,7 @@ import (
 	"github.com/walrus-go/walrus/encoding"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/protocol"
+	"github.com/walrus-go/walrus/storage"
 )
 
 // syncShardBatch is how many slivers one store scan returns.
@@ -16,8 +17,9 @@ const syncShardBatch = 256
 // syncShard serves a shard's slivers to the node that owns the shard in
 // the current committee (§4.2): the request is signed by that node's
 // protocol key, named in the Authorization header, and carries the
-// server's epoch. Slivers come in blob-ID order from the starting blob ID,
-// up to the requested count, MaxSyncShardSlivers and MaxSyncShardBytes.
+// server's epoch; the server must hold the shard (read-only once lost).
+// Slivers come in blob-ID order from the starting blob ID, up to the
+// requested count, MaxSyncShardSlivers and MaxSyncShardBytes.
 func (n *Node) syncShard(w http.ResponseWriter, r *http.Request) error {
 	v, err := n.currentView()
 	if err != nil {
@@ -51,6 +53,13 @@ func (n *Node) syncShard(w http.ResponseWriter, r *http.Request) error {
 	}
 	if int(req.ShardIndex) >= len(v.owners) || v.owners[req.ShardIndex] != pk.Bytes() {
 		return nodeapi.Errorf(nodeapi.ErrForbidden, "the requester does not own shard %d in epoch %d", req.ShardIndex, v.epoch)
+	}
+	// Only a shard the node holds is served: an empty answer would tell
+	// the requester that the shard is empty, and it would report it synced.
+	if st, err := n.store.ShardStatus(req.ShardIndex); err != nil {
+		return storeErr(err, "shard status")
+	} else if st != storage.ShardReadOnly && st != storage.ShardReady {
+		return nodeapi.Errorf(nodeapi.ErrShardNotAssigned, "the node does not hold shard %d (status %s)", req.ShardIndex, st)
 	}
 	t := encoding.SliverType(req.SliverType)
 	count := min(req.SliverCount, nodeapi.MaxSyncShardSlivers)

@@ -1,14 +1,15 @@
 package nodeapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,19 +99,38 @@ func (c *Client) do(ctx context.Context, method, path, query string, body []byte
 }
 
 func (c *Client) doHeader(ctx context.Context, method, path, query string, body []byte, hdr http.Header) (int, []byte, error) {
+	var parts [][]byte
+	if body != nil {
+		parts = [][]byte{body}
+	}
+	return c.doParts(ctx, method, path, query, parts, hdr)
+}
+
+// doParts is doHeader with the body given as the concatenation of parts
+// (nil: no body), sent without joining them.
+func (c *Client) doParts(ctx context.Context, method, path, query string, parts [][]byte, hdr http.Header) (int, []byte, error) {
 	u := c.base + path
 	if query != "" {
 		u += "?" + query
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return 0, nil, fmt.Errorf("nodeapi: %s %s: %w", method, path, err)
 	}
-	if body != nil {
+	if parts != nil {
+		var n int64
+		for _, p := range parts {
+			n += int64(len(p))
+		}
+		body := func() io.ReadCloser {
+			b := net.Buffers(slices.Clone(parts))
+			return io.NopCloser(&b)
+		}
+		req.Body, req.ContentLength = body(), n
+		req.GetBody = func() (io.ReadCloser, error) { return body(), nil }
+		if n == 0 {
+			req.Body = http.NoBody
+		}
 		req.Header.Set("Content-Type", ContentTypeBCS)
 	}
 	for k, v := range hdr {
@@ -230,7 +250,7 @@ func (c *Client) GetSliver(ctx context.Context, id encoding.BlobID, pair uint16,
 	if err != nil {
 		return nil, err
 	}
-	s, err := encoding.UnmarshalSliver(t, b)
+	s, err := encoding.UnmarshalSliverShared(t, b) // b is fresh: no copy
 	if err != nil {
 		return nil, fmt.Errorf("%w: sliver %d/%s of %s: %v", ErrBadResponse, pair, t, id, err)
 	}
@@ -249,7 +269,8 @@ func (c *Client) PutSliverPending(ctx context.Context, id encoding.BlobID, pair 
 }
 
 func (c *Client) putSliver(ctx context.Context, id encoding.BlobID, pair uint16, s *encoding.Sliver, query string) (PutResult, error) {
-	code, _, err := c.do(ctx, http.MethodPut, SliverPath(id, pair, s.Type), query, encoding.MarshalSliver(s))
+	head, tail := encoding.MarshalSliverParts(s)
+	code, _, err := c.doParts(ctx, http.MethodPut, SliverPath(id, pair, s.Type), query, [][]byte{head, s.Data, tail}, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -56,6 +56,7 @@ var (
 	ErrForbidden        = sentinel(http.StatusForbidden, "PERMISSION_DENIED", "FORBIDDEN")
 	ErrNotFound         = sentinel(http.StatusNotFound, "NOT_FOUND", "NOT_FOUND")
 	ErrRouteNotFound    = sentinel(http.StatusNotFound, "NOT_FOUND", "ROUTE_NOT_FOUND")
+	ErrMethodNotAllowed = sentinel(http.StatusMethodNotAllowed, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED")
 	ErrTooLarge         = sentinel(http.StatusRequestEntityTooLarge, "RESOURCE_EXHAUSTED", "REQUEST_TOO_LARGE")
 	ErrInternal         = sentinel(http.StatusInternalServerError, "INTERNAL", "INTERNAL")
 	ErrUnavailable      = sentinel(http.StatusServiceUnavailable, "UNAVAILABLE", "NODE_NOT_READY")
