@@ -24,7 +24,8 @@ type ReadOptions struct {
 // with the consistency check. A blob that cannot be read fails with
 // ErrBlobNotFound, ErrBlobExpired, ErrBlobInvalid or ErrNotEnoughNodes.
 func (c *Client) Read(ctx context.Context, id encoding.BlobID, opts ReadOptions) ([]byte, error) {
-	v, _, err := c.committee(ctx)
+	t0 := time.Now()
+	v, err := c.readView(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +33,12 @@ func (c *Client) Read(ctx context.Context, id encoding.BlobID, opts ReadOptions)
 	if err != nil {
 		return nil, err
 	}
-	return c.decode(ctx, v, md, opts)
+	t1 := time.Now()
+	b, err := c.decode(ctx, v, md, opts)
+	if err == nil {
+		c.cfg.Logger.Debug("read", "blob", id, "size", len(b), "metadata", t1.Sub(t0), "slivers+decode", time.Since(t1))
+	}
+	return b, err
 }
 
 // metadata asks the members (MetadataConcurrency at a time) for the blob's

@@ -31,6 +31,8 @@ type NewlyCreated struct {
 	// Cost is the FROST paid for storage and writes (transaction fees
 	// excluded).
 	Cost uint64 `json:"cost"`
+	// SharedBlobObject is the shared blob's ID when the store shared it.
+	SharedBlobObject string `json:"sharedBlobObject,omitempty"` // 0x hex
 }
 
 // AlreadyCertified reports a blob that was already certified for long
@@ -43,7 +45,9 @@ type AlreadyCertified struct {
 	EndEpoch uint32           `json:"endEpoch"`
 }
 
-// MarshalJSON implements json.Marshaler (object IDs as 0x hex).
+// MarshalJSON implements json.Marshaler in Walrus's form: the
+// certification event if known, else the certified object (0x hex), never
+// both (Walrus's event-or-object).
 func (a AlreadyCertified) MarshalJSON() ([]byte, error) {
 	type form struct {
 		BlobID   encoding.BlobID  `json:"blobId"`
@@ -52,7 +56,7 @@ func (a AlreadyCertified) MarshalJSON() ([]byte, error) {
 		EndEpoch uint32           `json:"endEpoch"`
 	}
 	f := form{BlobID: a.BlobID, Event: a.Event, EndEpoch: a.EndEpoch}
-	if a.Object != nil {
+	if a.Event == nil && a.Object != nil {
 		f.Object = a.Object.String()
 	}
 	return json.Marshal(f)

@@ -1,10 +1,12 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +30,22 @@ type StoreOptions struct {
 	// IgnoreResources always buys new storage instead of using a storage
 	// resource the wallet owns.
 	IgnoreResources bool
+	// SendObjectTo, if set, transfers the new Blob object to this address
+	// in the certifying transaction (Walrus's send_object_to).
+	SendObjectTo *chain.Address
+	// Share turns the new Blob object into a shared blob in the certifying
+	// transaction, funded with ShareFunds FROST (Walrus's --share);
+	// exclusive with SendObjectTo.
+	Share      bool
+	ShareFunds uint64
+}
+
+// validate checks the options that exclude each other.
+func (o *StoreOptions) validate() error {
+	if o.Share && o.SendObjectTo != nil {
+		return fmt.Errorf("%w: share and send-object-to exclude each other", ErrConfig)
+	}
+	return nil
 }
 
 // Store encodes data and stores it on Walrus (reference §7.1). Unless
@@ -40,6 +58,9 @@ type StoreOptions struct {
 func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
 	if opts.Epochs == 0 {
 		opts.Epochs = 1
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
 	var end uint32
 	for attempt := 0; ; attempt++ {
@@ -76,6 +97,7 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 	if err != nil {
 		return nil, fmt.Errorf("client: store: encode: %w", err)
 	}
+	tEnc := time.Now()
 	md := enc.Metadata
 	id := md.BlobID
 	if *endp <= sys.Epoch {
@@ -114,11 +136,13 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 	var cost uint64
 	units := (encLen + 1<<20 - 1) >> 20
 	var obtain func() error // sends the registration
-	if b, err := c.ownedRegistration(ctx, id, sys.Epoch, end, deletable); err != nil {
+	claim, release := c.claimer()
+	defer release() // after the registration was used (or failed)
+	if b, err := c.ownedRegistration(ctx, claim, id, sys.Epoch, end, deletable); err != nil {
 		return nil, err
 	} else if b != nil {
 		blob, op.ReuseRegistration = b, &ReuseRegistration{EncodedLength: encLen}
-	} else if st, err := c.ownedStorage(ctx, encLen, sys.Epoch, end, opts.IgnoreResources); err != nil {
+	} else if st, err := c.ownedStorage(ctx, claim, encLen, sys.Epoch, end, opts.IgnoreResources); err != nil {
 		return nil, err
 	} else if st != nil {
 		op.ReuseStorage = &ReuseStorage{EncodedLength: encLen}
@@ -159,6 +183,7 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 			return nil, err
 		}
 	}
+	tReg := time.Now()
 	if !j.pending && deletable {
 		conf.ObjectID = blob.ID
 	}
@@ -174,7 +199,14 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 	if err != nil {
 		return nil, fmt.Errorf("client: store: %w", err)
 	}
-	if _, err := c.send(ctx, &chain.MsgCertifyBlob{Blob: blob.ID, Cert: *oc}); err != nil {
+	msgs := []chain.Msg{&chain.MsgCertifyBlob{Blob: blob.ID, Cert: *oc}}
+	switch {
+	case opts.SendObjectTo != nil:
+		msgs = append(msgs, &chain.MsgTransferObject{Object: blob.ID, To: *opts.SendObjectTo})
+	case opts.Share:
+		msgs = append(msgs, &chain.MsgShareBlob{Blob: blob.ID, Funds: opts.ShareFunds})
+	}
+	if _, err := c.send(ctx, msgs...); err != nil {
 		if errors.Is(err, chain.ErrEpochRange) || errors.Is(err, chain.ErrCertificate) {
 			return nil, fmt.Errorf("%w: certify: %w", ErrEpochChanged, err)
 		}
@@ -184,8 +216,13 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 	if err != nil || o.Blob == nil {
 		return nil, fmt.Errorf("client: store: reading the certified blob object %s: %v", blob.ID, err)
 	}
-	c.cfg.Logger.Debug("stored", "blob", id, "size", len(data), "encode+register", t1.Sub(t0), "upload", t2.Sub(t1), "certify", time.Since(t2))
-	return &StoreResult{NewlyCreated: &NewlyCreated{BlobObject: blobObjectOf(o.Blob), ResourceOperation: op, Cost: cost}}, nil
+	c.cfg.Logger.Debug("stored", "blob", id, "size", len(data), "encode", tEnc.Sub(t0), "lookups", t1.Sub(tEnc),
+		"register", tReg.Sub(t1), "upload", t2.Sub(tReg), "certify", time.Since(t2))
+	nc := &NewlyCreated{BlobObject: blobObjectOf(o.Blob), ResourceOperation: op, Cost: cost}
+	if opts.Share {
+		nc.SharedBlobObject = blob.ID.String()
+	}
+	return &StoreResult{NewlyCreated: nc}, nil
 }
 
 // alreadyCertified looks on chain for a certified blob object with ID id
@@ -226,7 +263,7 @@ func (c *Client) alreadyCertified(ctx context.Context, id encoding.BlobID, cur, 
 // ownedRegistration finds an uncertified Blob object of id owned by the
 // wallet, with the requested persistence, whose storage covers the current
 // epoch and lasts until at least end.
-func (c *Client) ownedRegistration(ctx context.Context, id encoding.BlobID, cur, end uint32, deletable bool) (*chain.Blob, error) {
+func (c *Client) ownedRegistration(ctx context.Context, claim func(chain.ObjectID) bool, id encoding.BlobID, cur, end uint32, deletable bool) (*chain.Blob, error) {
 	if c.cfg.Wallet == nil {
 		return nil, nil
 	}
@@ -238,44 +275,26 @@ func (c *Client) ownedRegistration(ctx context.Context, id encoding.BlobID, cur,
 	for _, o := range objs {
 		b := o.Blob
 		if o.Kind == chain.KindBlob && o.Owner == me && b != nil && !b.Certified() && b.Deletable == deletable &&
-			b.Storage.Start <= cur && b.Storage.End >= end {
+			b.Storage.Start <= cur && b.Storage.End >= end && claim(b.ID) {
 			return b, nil
 		}
 	}
 	return nil, nil
 }
 
-// register reserves storage and registers the blob: two transactions
-// broadcast back to back (the second names the storage object the first
-// creates, whose ID derives from the first's hash), so both usually land in
-// the same block.
+// register reserves storage and registers the blob in one transaction: the
+// registration names the storage reserved by the message before it
+// (chain.StorageFromThisTx), and both apply atomically.
 func (c *Client) register(ctx context.Context, sys *chain.System, md *encoding.VerifiedMetadata, encLen uint64, epochs uint32, deletable bool) (*chain.Blob, error) {
-	reserve := &chain.MsgReserveSpace{Size: encLen, EpochsAhead: epochs}
-	regMsg := func(storage chain.ObjectID) *chain.MsgRegisterBlob { return registerMsg(md, storage, deletable) }
-	raws, err := c.broadcastLists(ctx, sys, [][]chain.Msg{{reserve}})
+	msgs := []chain.Msg{&chain.MsgReserveSpace{Size: encLen, EpochsAhead: epochs}, registerMsg(md, chain.StorageFromThisTx, deletable)}
+	raws, err := c.broadcastLists(ctx, sys, [][]chain.Msg{msgs})
 	if err != nil {
-		return nil, fmt.Errorf("client: store: reserve space: %w", err)
+		return nil, fmt.Errorf("client: store: reserve space and register blob: %w", err)
 	}
-	storage := chain.DeriveObjectID(chain.TxHash(raws[0]), 0)
-	raws2, berr := c.broadcastLists(ctx, sys, [][]chain.Msg{{regMsg(storage)}})
-	if _, err := c.chain.WaitIncluded(ctx, raws[0]); err != nil {
-		c.resetSequence()
-		return nil, fmt.Errorf("client: store: reserve space: %w", err)
-	}
-	var inc *chainInclusion
-	if berr != nil {
-		// The mempool would not take the registration before the
-		// reservation committed: send it now.
-		c.resetSequence()
-		inc, err = c.send(ctx, regMsg(storage))
-	} else {
-		inc, err = c.chain.WaitIncluded(ctx, raws2[0])
-		if err != nil {
-			c.resetSequence()
-		}
-	}
+	inc, err := c.chain.WaitIncluded(ctx, raws[0])
 	if err != nil {
-		return nil, fmt.Errorf("client: store: register blob: %w", err)
+		c.resetSequence()
+		return nil, fmt.Errorf("client: store: reserve space and register blob: %w", err)
 	}
 	return c.registeredBlob(ctx, inc, md.BlobID)
 }
@@ -301,7 +320,7 @@ func (c *Client) registeredBlob(ctx context.Context, inc *chainInclusion, id enc
 
 // ownedStorage finds the smallest storage resource owned by the wallet of
 // at least size bytes that covers [cur, end).
-func (c *Client) ownedStorage(ctx context.Context, size uint64, cur, end uint32, ignore bool) (*chain.Storage, error) {
+func (c *Client) ownedStorage(ctx context.Context, claim func(chain.ObjectID) bool, size uint64, cur, end uint32, ignore bool) (*chain.Storage, error) {
 	if ignore || c.cfg.Wallet == nil {
 		return nil, nil
 	}
@@ -309,17 +328,56 @@ func (c *Client) ownedStorage(ctx context.Context, size uint64, cur, end uint32,
 	if err != nil {
 		return nil, fmt.Errorf("client: owned objects: %w", err)
 	}
-	var best *chain.Storage
+	var fits []*chain.Storage
 	for _, o := range objs {
 		s := o.Storage
 		if o.Kind != chain.KindStorage || s == nil || s.Size < size || s.Start > cur || s.End < end {
 			continue
 		}
-		if best == nil || s.Size < best.Size || (s.Size == best.Size && s.End < best.End) {
-			best = s
+		fits = append(fits, s)
+	}
+	// The smallest that fits, then the one that ends first; one that a
+	// concurrent store has claimed is skipped.
+	slices.SortFunc(fits, func(a, b *chain.Storage) int {
+		if a.Size != b.Size {
+			return cmp.Compare(a.Size, b.Size)
+		}
+		return cmp.Compare(a.End, b.End)
+	})
+	for _, s := range fits {
+		if claim(s.ID) {
+			return s, nil
 		}
 	}
-	return best, nil
+	return nil, nil
+}
+
+// claimer returns a function that claims an owned object for this store
+// (false if another store in progress holds it) and one that releases
+// every claim it made.
+func (c *Client) claimer() (claim func(chain.ObjectID) bool, release func()) {
+	var mine []chain.ObjectID
+	claim = func(id chain.ObjectID) bool {
+		c.claimMu.Lock()
+		defer c.claimMu.Unlock()
+		if c.claimed[id] {
+			return false
+		}
+		if c.claimed == nil {
+			c.claimed = make(map[chain.ObjectID]bool)
+		}
+		c.claimed[id] = true
+		mine = append(mine, id)
+		return true
+	}
+	release = func() {
+		c.claimMu.Lock()
+		defer c.claimMu.Unlock()
+		for _, id := range mine {
+			delete(c.claimed, id)
+		}
+	}
+	return claim, release
 }
 
 // uploadJob is one blob's upload to a committee.
@@ -400,7 +458,8 @@ func (c *Client) upload(ctx context.Context, j *uploadJob) (*protocol.Certificat
 	select {
 	case <-all:
 	case <-quorum:
-		extra := time.Duration(c.cfg.TailExtraFactor*float64(time.Since(start))) + c.cfg.TailExtraBase
+		q := time.Since(start)
+		extra := time.Duration(c.cfg.TailExtraFactor*float64(q)) + c.cfg.TailExtraBase
 		t := time.NewTimer(extra)
 		select {
 		case <-all:
@@ -408,6 +467,7 @@ func (c *Client) upload(ctx context.Context, j *uploadJob) (*protocol.Certificat
 		case <-ctx.Done():
 		}
 		t.Stop()
+		c.cfg.Logger.Debug("upload tail", "quorum", q, "all", time.Since(start))
 	case <-ctx.Done():
 	}
 	cancel()

@@ -56,7 +56,7 @@ func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); re
 // rangeTo writes bytes [start, start+length) of the blob to w (length < 0:
 // to the end).
 func (c *Client) rangeTo(ctx context.Context, id encoding.BlobID, start, length int64, w io.Writer, opts ReadOptions) (int64, error) {
-	v, _, err := c.committee(ctx)
+	v, err := c.readView(ctx, id)
 	if err != nil {
 		return 0, err
 	}
@@ -101,10 +101,12 @@ func (c *Client) rangeTo(ctx context.Context, id encoding.BlobID, start, length 
 
 // decode reads a whole blob whose metadata is known.
 func (c *Client) decode(ctx context.Context, v *committeeView, md *encoding.VerifiedMetadata, opts ReadOptions) ([]byte, error) {
+	t0 := time.Now()
 	slivers, err := c.primarySlivers(ctx, v, md)
 	if err != nil {
 		return nil, err
 	}
+	c.cfg.Logger.Debug("primary slivers fetched and verified", "blob", md.BlobID, "n", len(slivers), "took", time.Since(t0))
 	x, put, err := c.expander(v.n())
 	if err != nil {
 		return nil, fmt.Errorf("client: read: %w", err)
@@ -128,7 +130,15 @@ func (c *Client) rows(ctx context.Context, v *committeeView, md *encoding.Verifi
 		data []byte
 		err  error
 	}
-	window := make(chan struct{}, c.cfg.MaxConcurrentReads)
+	// Slow start: the first rows share the links and cores with few
+	// others, so the first bytes come after about one sliver's fetch
+	// rather than a whole window's; each row written lets one more request
+	// out until MaxConcurrentReads are in flight.
+	tokens := make(chan struct{}, c.cfg.MaxConcurrentReads)
+	granted := min(2, c.cfg.MaxConcurrentReads)
+	for range granted {
+		tokens <- struct{}{}
+	}
 	results := make([]chan result, last-first+1)
 	for i := range results {
 		results[i] = make(chan result, 1)
@@ -136,7 +146,7 @@ func (c *Client) rows(ctx context.Context, v *committeeView, md *encoding.Verifi
 	go func() {
 		for row := first; row <= last; row++ {
 			select {
-			case window <- struct{}{}:
+			case <-tokens:
 			case <-ctx.Done():
 				return
 			}
@@ -160,7 +170,11 @@ func (c *Client) rows(ctx context.Context, v *committeeView, md *encoding.Verifi
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		<-window
+		tokens <- struct{}{}
+		if granted < c.cfg.MaxConcurrentReads {
+			tokens <- struct{}{}
+			granted++
+		}
 		if r.err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
