@@ -12,6 +12,12 @@
 // Start on a directory that already holds a network restarts it with its
 // keys, genesis and every stored blob; the configuration's shape fields are
 // then ignored.
+//
+// Config.Candidates adds storage nodes that are registered on chain as
+// candidates (register_candidate with a proof of possession, no stake) but
+// are not in the genesis committee: staking to them moves shards at the next
+// epoch change, which is how whole-system tests exercise committee changes.
+// Each node's operator key (Operator) signs its pool's staking messages.
 package devnet
 
 import (
@@ -35,11 +41,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
 	chainclient "github.com/walrus-go/walrus/chain/client"
 	"github.com/walrus-go/walrus/crypto/bls"
 	"github.com/walrus-go/walrus/crypto/netkey"
+	"github.com/walrus-go/walrus/internal/loopback"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/storage"
@@ -54,8 +62,10 @@ const (
 	DefaultMaxEpochsAhead = 53
 	DefaultWalletBalance  = 1_000_000 * chain.FrostPerWAL
 	DefaultStartTimeout   = time.Minute
-	stateFile             = "devnet.json"
-	stateVersion          = 1
+	// GenesisStake is each genesis node's stake, owned by its operator.
+	GenesisStake = 1000 * chain.FrostPerWAL
+	stateFile    = "devnet.json"
+	stateVersion = 1
 )
 
 // Errors.
@@ -64,13 +74,19 @@ var (
 	ErrState  = errors.New("devnet: invalid state directory")
 )
 
-// Config configures a network. Nodes, Shards, EpochDuration, MaxEpochsAhead
-// and WalletBalance shape a new network and are ignored on restart.
+// Config configures a network. Nodes, Candidates, Shards, EpochDuration,
+// MaxEpochsAhead and WalletBalance shape a new network and are ignored on
+// restart.
 type Config struct {
 	// Dir holds the whole network. Required.
 	Dir string
-	// Nodes is the number of storage nodes (DefaultNodes if 0).
+	// Nodes is the number of storage nodes in the genesis committee
+	// (DefaultNodes if 0).
 	Nodes int
+	// Candidates is the number of further storage nodes (indices Nodes ..
+	// Nodes+Candidates-1) registered as candidates after genesis, with no
+	// stake: they run in standby until stake brings them into a committee.
+	Candidates int
 	// Shards is the number of shards (DefaultShards if 0), spread over the
 	// nodes by stake.
 	Shards int
@@ -85,6 +101,10 @@ type Config struct {
 	WalletBalance uint64
 	// Wallets is the number of funded wallets (1 if 0).
 	Wallets int
+	// FaucetMax, if not 0, enables the chain's faucet (get-wal) with this
+	// many FROST at most per request; like the shape fields, it is fixed
+	// when the network is created.
+	FaucetMax uint64
 	// RPCListen, if set, serves CometBFT's RPC there (e.g.
 	// "tcp://127.0.0.1:26657") for clients in other processes.
 	RPCListen string
@@ -93,6 +113,12 @@ type Config struct {
 	// StartTimeout bounds the wait for every node to be active
 	// (DefaultStartTimeout if 0).
 	StartTimeout time.Duration
+	// ShardRecoveryAfter and MaxSyncShardBytes are passed to the nodes
+	// (the node's defaults if 0): how long a gained shard's previous owner
+	// may fail before the shard is recovered from the committee, and the
+	// size of one sync_shard response.
+	ShardRecoveryAfter time.Duration
+	MaxSyncShardBytes  int64
 	// Logger receives the nodes' logs (with a "node" attribute); nil
 	// discards them.
 	Logger *slog.Logger
@@ -134,11 +160,13 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: Dir is required", ErrConfig)
 	case c.Wallets < 1 || c.Wallets > 1000:
 		return fmt.Errorf("%w: %d wallets (1..1000)", ErrConfig, c.Wallets)
-	case c.Nodes < 1 || c.Nodes > 256:
-		return fmt.Errorf("%w: %d nodes (1..256)", ErrConfig, c.Nodes)
+	case c.Nodes < 1 || c.Candidates < 0 || c.Nodes+c.Candidates > 256:
+		return fmt.Errorf("%w: %d nodes and %d candidates (1..256 in all)", ErrConfig, c.Nodes, c.Candidates)
 	case c.Shards < c.Nodes || c.Shards < 4 || c.Shards > 65535:
 		return fmt.Errorf("%w: %d shards (at least 4 and one per node)", ErrConfig, c.Shards)
-	case c.BlockInterval < 0 || c.EpochDuration <= 0 || c.StartTimeout < 0 || c.BlobSyncDelay < 0:
+	case c.MaxSyncShardBytes < 0:
+		return fmt.Errorf("%w: negative MaxSyncShardBytes", ErrConfig)
+	case c.BlockInterval < 0 || c.EpochDuration <= 0 || c.StartTimeout < 0 || c.BlobSyncDelay < 0 || c.ShardRecoveryAfter < 0:
 		return fmt.Errorf("%w: invalid duration", ErrConfig)
 	}
 	return nil
@@ -155,7 +183,13 @@ type state struct {
 	WalletBalance   uint64   `json:"walletBalance"`
 	Wallets         int      `json:"wallets"`
 	Addresses       []string `json:"addresses"` // each node's REST address, as registered on chain
+	// Candidates is how many of the last Addresses are candidates, not in
+	// the genesis committee.
+	Candidates int `json:"candidates,omitempty"`
 }
+
+// genesisNodes is the number of nodes in the genesis committee.
+func (st *state) genesisNodes() int { return len(st.Addresses) - st.Candidates }
 
 // keys are the secrets of a network, derived from its seed.
 type keys struct {
@@ -215,9 +249,10 @@ type Network struct {
 }
 
 type runningNode struct {
-	n      *node.Node
-	cancel context.CancelFunc
-	done   chan error
+	n       *node.Node
+	metrics *prometheus.Registry
+	cancel  context.CancelFunc
+	done    chan error
 }
 
 // Start starts the network in cfg.Dir, creating it on first use, and waits
@@ -267,6 +302,13 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		cn.Close()
 		return nil, err
 	}
+	// Candidates register before their nodes start (again after a crash
+	// between genesis and registration).
+	if err := nw.registerCandidates(ctx); err != nil {
+		closeLns()
+		cn.Close()
+		return nil, err
+	}
 	for i := range nw.nodes {
 		if err := nw.startNode(i, lns[i]); err != nil {
 			lns[i] = nil
@@ -278,13 +320,58 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
 	defer cancel()
+	com, err := nw.cc.Committee(wctx, chain.CommitteeCurrent)
+	if err != nil {
+		nw.Close()
+		return nil, fmt.Errorf("devnet: committee: %w", err)
+	}
 	for i := range nw.nodes {
-		if err := nw.WaitActive(wctx, i); err != nil {
+		wait := nw.WaitServing
+		pk := nw.keys.protocol[i].PublicKey().Bytes()
+		for _, m := range com.Members {
+			if m.PublicKey == pk {
+				wait = nw.WaitActive
+			}
+		}
+		if err := wait(wctx, i); err != nil {
 			nw.Close()
 			return nil, err
 		}
 	}
 	return nw, nil
+}
+
+// registerCandidates registers the candidate nodes that have no staking
+// pool yet: register_candidate signed by the node's operator, with a proof
+// of possession of its BLS key for the current epoch.
+func (nw *Network) registerCandidates(ctx context.Context) error {
+	if nw.st.Candidates == 0 {
+		return nil
+	}
+	pools, err := nw.cc.Pools(ctx)
+	if err != nil {
+		return fmt.Errorf("devnet: pools: %w", err)
+	}
+	for i := nw.st.genesisNodes(); i < len(nw.st.Addresses); i++ {
+		pk := nw.keys.protocol[i].PublicKey().Bytes()
+		if slices.ContainsFunc(pools, func(p *chain.Pool) bool { return p.PublicKey == pk }) {
+			continue
+		}
+		sys, err := nw.cc.System(ctx)
+		if err != nil {
+			return fmt.Errorf("devnet: system: %w", err)
+		}
+		npk := nw.keys.network[i].PublicKey()
+		msg := &chain.MsgRegisterCandidate{
+			Name: "devnet-node-" + strconv.Itoa(i), NetworkAddress: nw.st.Addresses[i], PublicKey: pk, NetworkPublicKey: npk[:],
+			ProofOfPossession: nw.keys.protocol[i].ProvePossession(sys.Epoch, addrOf(nw.keys.operators[i])).Bytes(),
+			StoragePrice:      10_000, WritePrice: 2_000, Capacity: 1 << 40,
+		}
+		if _, err := nw.cc.Send(ctx, nw.keys.operators[i], msg); err != nil {
+			return fmt.Errorf("devnet: registering candidate %d: %w", i, err)
+		}
+	}
+	return nil
 }
 
 // loadOrCreate reads devnet.json, or creates a new network's state with
@@ -298,7 +385,7 @@ func loadOrCreate(cfg Config) (state, []net.Listener, bool, error) {
 		if err := json.Unmarshal(b, &st); err != nil {
 			return st, nil, false, fmt.Errorf("%w: %s: %v", ErrState, path, err)
 		}
-		if st.Version != stateVersion || len(st.Addresses) == 0 {
+		if st.Version != stateVersion || len(st.Addresses) == 0 || st.Candidates < 0 || st.Candidates >= len(st.Addresses) {
 			return st, nil, false, fmt.Errorf("%w: %s: version %d, %d nodes", ErrState, path, st.Version, len(st.Addresses))
 		}
 		return st, make([]net.Listener, len(st.Addresses)), false, nil
@@ -313,11 +400,11 @@ func loadOrCreate(cfg Config) (state, []net.Listener, bool, error) {
 	st := state{
 		Version: stateVersion, ChainID: "walrus-devnet-" + hex.EncodeToString(seed[:4]), Seed: hex.EncodeToString(seed[:]),
 		Shards: cfg.Shards, EpochDurationMs: cfg.EpochDuration.Milliseconds(), MaxEpochsAhead: cfg.MaxEpochsAhead,
-		WalletBalance: cfg.WalletBalance, Wallets: cfg.Wallets,
+		WalletBalance: cfg.WalletBalance, Wallets: cfg.Wallets, Candidates: cfg.Candidates,
 	}
-	lns := make([]net.Listener, cfg.Nodes)
+	lns := make([]net.Listener, cfg.Nodes+cfg.Candidates)
 	for i := range lns {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := loopback.Listen()
 		if err != nil {
 			for _, l := range lns[:i] {
 				l.Close()
@@ -366,18 +453,23 @@ func (nw *Network) genesis() *chain.Genesis {
 		ChainID: st.ChainID, GenesisTime: time.Now().Add(-time.Second).UTC().Truncate(time.Millisecond),
 		NShards: uint16(st.Shards), EpochDuration: time.Duration(st.EpochDurationMs) * time.Millisecond,
 		MaxEpochsAhead: st.MaxEpochsAhead, MinFee: 1,
+		FaucetEnabled: nw.cfg.FaucetMax > 0, FaucetMax: nw.cfg.FaucetMax,
 	}
 	for _, w := range nw.keys.wallets {
 		g.Balances = append(g.Balances, chain.GenesisBalance{Address: addrOf(w), Amount: st.WalletBalance})
 	}
 	for i, addr := range st.Addresses {
+		// Every operator, candidates' included, can pay its fees.
+		g.Balances = append(g.Balances, chain.GenesisBalance{Address: addrOf(nw.keys.operators[i]), Amount: 10 * chain.FrostPerWAL})
+		if i >= st.genesisNodes() {
+			continue
+		}
 		npk := nw.keys.network[i].PublicKey()
 		g.Nodes = append(g.Nodes, chain.GenesisNode{
 			Operator: addrOf(nw.keys.operators[i]), Name: "devnet-node-" + strconv.Itoa(i), NetworkAddress: addr,
 			PublicKey: nw.keys.protocol[i].PublicKey().Bytes(), NetworkPublicKey: npk[:],
-			Stake: 1000 * chain.FrostPerWAL, StoragePrice: 10_000, WritePrice: 2_000, Capacity: 1 << 40,
+			Stake: GenesisStake, StoragePrice: 10_000, WritePrice: 2_000, Capacity: 1 << 40,
 		})
-		g.Balances = append(g.Balances, chain.GenesisBalance{Address: addrOf(nw.keys.operators[i]), Amount: 10 * chain.FrostPerWAL})
 	}
 	return g
 }
@@ -406,18 +498,21 @@ func (nw *Network) startNode(i int, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
 	n, err := node.New(node.Config{
 		ListenAddress: nw.st.Addresses[i], Listener: ln, DataDir: filepath.Join(nw.cfg.Dir, "node"+strconv.Itoa(i)),
 		StoreOptions: storage.Options{CacheSize: 16 << 20, MemTableSize: 8 << 20},
 		ProtocolKey:  nw.keys.protocol[i], NetworkKey: nw.keys.network[i], Operator: nw.keys.operators[i],
 		Chain: cc, Logger: nw.nodeLogger(i), BlobSyncDelay: nw.cfg.BlobSyncDelay,
 		CommitteeRefresh: time.Second, RetryInterval: 100 * time.Millisecond,
+		ShardRecoveryAfter: nw.cfg.ShardRecoveryAfter, MaxSyncShardBytes: nw.cfg.MaxSyncShardBytes,
+		Registerer: reg,
 	})
 	if err != nil {
 		return fmt.Errorf("devnet: node %d: %w", i, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	rn := &runningNode{n: n, cancel: cancel, done: make(chan error, 1)}
+	rn := &runningNode{n: n, metrics: reg, cancel: cancel, done: make(chan error, 1)}
 	go func() { rn.done <- n.Run(ctx) }()
 	nw.mu.Lock()
 	nw.nodes[i] = rn
@@ -489,6 +584,31 @@ func (nw *Network) WaitActive(ctx context.Context, i int) error {
 	}
 }
 
+// WaitServing waits until node i serves its view of the current epoch,
+// whether it is a committee member or not (a candidate is in standby).
+func (nw *Network) WaitServing(ctx context.Context, i int) error {
+	api, err := nw.NodeClient(i)
+	if err != nil {
+		return err
+	}
+	defer api.CloseIdleConnections()
+	for {
+		sys, err := nw.cc.System(ctx)
+		if err == nil {
+			h, herr := api.Health(ctx, false)
+			if herr == nil && h.Epoch == sys.Epoch {
+				return nil
+			}
+			err = herr
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("devnet: node %d not serving: %w (last: %v)", i, ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // Close stops the nodes, then the chain.
 func (nw *Network) Close() error {
 	var wg sync.WaitGroup
@@ -514,8 +634,55 @@ func (nw *Network) ChainID() string { return nw.st.ChainID }
 // Shards returns the number of shards.
 func (nw *Network) Shards() int { return nw.st.Shards }
 
-// Nodes returns the number of storage nodes.
+// Nodes returns the number of storage nodes, candidates included.
 func (nw *Network) Nodes() int { return len(nw.st.Addresses) }
+
+// GenesisNodes returns the number of nodes of the genesis committee (nodes
+// 0 .. GenesisNodes()-1; the others are candidates).
+func (nw *Network) GenesisNodes() int { return nw.st.genesisNodes() }
+
+// Operator returns node i's operator key: it owns the node's staking pool
+// (and, for a genesis node, its genesis stake) and signs epoch_sync_done.
+func (nw *Network) Operator(i int) ed25519.PrivateKey { return nw.keys.operators[i] }
+
+// NodeID returns node i's ID on chain (its staking pool's ID).
+func (nw *Network) NodeID(ctx context.Context, i int) (chain.ObjectID, error) {
+	if i < 0 || i >= len(nw.st.Addresses) {
+		return chain.ObjectID{}, fmt.Errorf("%w: no node %d", ErrConfig, i)
+	}
+	pools, err := nw.cc.Pools(ctx)
+	if err != nil {
+		return chain.ObjectID{}, fmt.Errorf("devnet: pools: %w", err)
+	}
+	pk := nw.keys.protocol[i].PublicKey().Bytes()
+	for _, p := range pools {
+		if p.PublicKey == pk {
+			return p.NodeID, nil
+		}
+	}
+	return chain.ObjectID{}, fmt.Errorf("devnet: node %d has no staking pool", i)
+}
+
+// NodeIndex returns the index of the node with BLS key pk, or -1.
+func (nw *Network) NodeIndex(pk [bls.PublicKeySize]byte) int {
+	for i, sk := range nw.keys.protocol {
+		if sk.PublicKey().Bytes() == pk {
+			return i
+		}
+	}
+	return -1
+}
+
+// Metrics returns running node i's Prometheus metrics (a registry per
+// start: counters restart with the node), or nil if it is stopped.
+func (nw *Network) Metrics(i int) prometheus.Gatherer {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if rn := nw.nodes[i]; rn != nil {
+		return rn.metrics
+	}
+	return nil
+}
 
 // Wallet returns the first funded account's key.
 func (nw *Network) Wallet() ed25519.PrivateKey { return nw.keys.wallets[0] }

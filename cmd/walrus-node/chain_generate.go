@@ -16,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/crypto/account"
 	"github.com/walrus-go/walrus/crypto/keyfile"
 	"github.com/walrus-go/walrus/internal/cmdline"
+	"github.com/walrus-go/walrus/internal/loopback"
 )
 
 // Files of a storage node under its home directory (next to CometBFT's
@@ -197,18 +198,23 @@ func generateNetwork(o networkOptions) (*generateOutput, error) {
 		FaucetEnabled: o.Faucet, FaucetMax: 1000 * chain.FrostPerWAL,
 	}
 	out := &generateOutput{ChainID: o.ChainID, Dir: o.Dir}
-	p2p, rpc, err := ports(o)
+	// Free ports stay bound until every port is chosen, so the kernel
+	// cannot hand the same one out twice (a REST port equal to another
+	// node's metrics port).
+	res := &portReserver{}
+	defer res.release()
+	p2p, rpc, err := ports(o, res)
 	if err != nil {
 		return nil, err
 	}
 	for i := range o.Validators {
 		home := abci.NodeHome(o.Dir, i)
-		n, err := generateNodeKeys(home, i, o, g)
+		n, err := generateNodeKeys(home, i, o, g, res)
 		if err != nil {
 			return nil, err
 		}
 		n.P2P, n.RPC = p2p[i], rpc[i]
-		if err := writeGeneratedConfig(n, i, o); err != nil {
+		if err := writeGeneratedConfig(n, i, o, res); err != nil {
 			return nil, err
 		}
 		out.Nodes = append(out.Nodes, *n)
@@ -241,7 +247,7 @@ func generateNetwork(o networkOptions) (*generateOutput, error) {
 
 // generateNodeKeys writes a storage node's keys under home and adds it to
 // the genesis committee.
-func generateNodeKeys(home string, i int, o networkOptions, g *chain.Genesis) (*generatedNode, error) {
+func generateNodeKeys(home string, i int, o networkOptions, g *chain.Genesis, res *portReserver) (*generatedNode, error) {
 	dir := filepath.Join(home, nodeKeysDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -251,7 +257,7 @@ func generateNodeKeys(home string, i int, o networkOptions, g *chain.Genesis) (*
 		return nil, err
 	}
 	sk, nk, op := keys.protocol, keys.network, keys.operator
-	rest, err := nodePort(o.Host, o.RESTBasePort, i)
+	rest, err := res.nodePort(o.Host, o.RESTBasePort, i)
 	if err != nil {
 		return nil, err
 	}
@@ -267,22 +273,22 @@ func generateNodeKeys(home string, i int, o networkOptions, g *chain.Genesis) (*
 }
 
 // nodePort returns node i's "host:port" from a base port (0: a free port).
-func nodePort(host string, base, i int) (string, error) {
+func (r *portReserver) nodePort(host string, base, i int) (string, error) {
 	if base == 0 {
-		return freePort(host)
+		return r.freePort(host)
 	}
 	return net.JoinHostPort(host, strconv.Itoa(base+i)), nil
 }
 
 // writeGeneratedConfig writes node i's walrus/node.yaml: its REST address
 // (as in the genesis committee), metrics, and its validator's RPC.
-func writeGeneratedConfig(n *generatedNode, i int, o networkOptions) error {
+func writeGeneratedConfig(n *generatedNode, i int, o networkOptions, res *portReserver) error {
 	c := defaultNodeFileConfig()
 	c.Name = fmt.Sprintf("node%d", i)
 	c.RESTAPIAddress, c.PublicAddress = n.REST, n.REST
 	c.MetricsAddress = ""
 	if o.MetricsBasePort >= 0 {
-		m, err := nodePort(o.Host, o.MetricsBasePort, i)
+		m, err := res.nodePort(o.Host, o.MetricsBasePort, i)
 		if err != nil {
 			return err
 		}
@@ -299,7 +305,7 @@ func writeGeneratedConfig(n *generatedNode, i int, o networkOptions) error {
 }
 
 // ports returns each validator's p2p and RPC "host:port".
-func ports(o networkOptions) (p2p, rpc []string, err error) {
+func ports(o networkOptions, res *portReserver) (p2p, rpc []string, err error) {
 	for i := range o.Validators {
 		if o.BasePort != 0 {
 			p2p = append(p2p, net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+10*i+6)))
@@ -307,7 +313,7 @@ func ports(o networkOptions) (p2p, rpc []string, err error) {
 			continue
 		}
 		for range 2 {
-			p, err := freePort(o.Host)
+			p, err := res.freePort(o.Host)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -321,12 +327,23 @@ func ports(o networkOptions) (p2p, rpc []string, err error) {
 	return p2p, rpc, nil
 }
 
-// freePort asks the kernel for a free TCP port on host.
-func freePort(host string) (string, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+// portReserver hands out free ports and keeps each bound until release.
+type portReserver struct{ held []net.Listener }
+
+// freePort finds a free TCP port on host outside the kernel's ephemeral
+// range (so that a restarted validator or node gets it back).
+func (r *portReserver) freePort(host string) (string, error) {
+	l, err := loopback.ListenHost(host)
 	if err != nil {
 		return "", fmt.Errorf("finding a free port: %w", err)
 	}
-	defer l.Close()
+	r.held = append(r.held, l)
 	return l.Addr().String(), nil
+}
+
+func (r *portReserver) release() {
+	for _, l := range r.held {
+		l.Close()
+	}
+	r.held = nil
 }

@@ -29,6 +29,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmdline.Prepare(root, args, nil, stdout, stderr, &a.json)
 	root.AddCommand(a.chainCommand(), a.runCommand(), a.setupCommand())
+	root.AddCommand(a.operatorCommands()...)
 	return cmdline.Execute(ctx, root, stderr, &a.json)
 }
 

@@ -54,7 +54,8 @@ Prints the public keys and the operator address to register the node on chain.`,
 			if a.json {
 				return a.printJSON(out)
 			}
-			fmt.Fprintf(a.stdout, "Storage node set up in %s\n  protocol public key: %s\n  network public key:  %s\n  operator address:    %s\nRun with: walrus-node run --config %s\n",
+			fmt.Fprintf(a.stdout, "Storage node set up in %s\n  protocol public key: %s\n  network public key:  %s\n  operator address:    %s\nRun with: walrus-node run --config %s\n"+
+				"Join the committee: fund the operator address, then walrus-node register --config %[5]s, and get stake (walrus stake)\n",
 				dir, out.ProtocolKey, out.NetworkPublicKey, out.Operator, out.Config)
 			return nil
 		},
