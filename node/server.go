@@ -124,6 +124,57 @@ func (n *Node) currentView() (*view, error) {
 	return v, nil
 }
 
+// blobRequest starts a handler of a blob route: the node's current view and
+// the blob ID in the path.
+func (n *Node) blobRequest(r *http.Request) (*view, encoding.BlobID, error) {
+	v, err := n.currentView()
+	if err != nil {
+		return nil, encoding.BlobID{}, err
+	}
+	id, err := pathBlobID(r)
+	return v, id, err
+}
+
+// sliverRequest starts a handler of a sliver route: the node's current view,
+// the blob ID, the pair index (checked against the shard count) and the
+// sliver type in the path.
+func (n *Node) sliverRequest(r *http.Request) (v *view, id encoding.BlobID, pair uint16, t encoding.SliverType, err error) {
+	if v, err = n.currentView(); err != nil {
+		return
+	}
+	id, pair, t, err = pathSliver(r, v)
+	return
+}
+
+// withExpander runs f with a pooled expander for nShards.
+func (n *Node) withExpander(nShards int, f func(x *encoding.Expander) error) error {
+	x, put, err := n.expander(nShards)
+	if err != nil {
+		return nodeapi.Errorf(nodeapi.ErrInternal, "%v", err)
+	}
+	defer put()
+	return f(x)
+}
+
+// uploadAllowed checks that the blob takes uploads at the view's epoch:
+// registered, or not yet registered but uploaded with pending=true (held
+// until the registration arrives). It reports whether it is registered.
+func (n *Node) uploadAllowed(r *http.Request, id encoding.BlobID, v *view) (registered bool, err error) {
+	pending, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending))
+	if err != nil {
+		return false, err
+	}
+	in, err := n.blobInfo(id)
+	if err != nil {
+		return false, err
+	}
+	registered = in.IsRegistered(v.epoch)
+	if !registered && !pending {
+		return false, nodeapi.Errorf(nodeapi.ErrNotRegistered, "blob %s is not registered at epoch %d (upload with pending=true to have it held until then)", id, v.epoch)
+	}
+	return registered, nil
+}
+
 // readBody reads the request body, refusing more than limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
@@ -268,19 +319,11 @@ func (n *Node) getMetadata(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (n *Node) putMetadata(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, err := pathBlobID(r)
+	v, id, err := n.blobRequest(r)
 	if err != nil {
 		return err
 	}
 	if err := n.checkAllowed(id); err != nil {
-		return err
-	}
-	pending, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending))
-	if err != nil {
 		return err
 	}
 	// Exact size: enum tag, encoding type, length, ULEB count, n pairs of
@@ -289,13 +332,9 @@ func (n *Node) putMetadata(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, err := n.blobInfo(id)
+	registered, err := n.uploadAllowed(r, id, v)
 	if err != nil {
 		return err
-	}
-	registered := in.IsRegistered(v.epoch)
-	if !registered && !pending {
-		return nodeapi.Errorf(nodeapi.ErrNotRegistered, "blob %s is not registered at epoch %d (upload with pending=true to have it held until then)", id, v.epoch)
 	}
 	if ok, err := n.store.HasMetadata(id); err != nil {
 		return storeErr(err, "metadata")
@@ -355,19 +394,11 @@ func (n *Node) metadataStatus(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, pair, t, err := pathSliver(r, v)
+	v, id, pair, t, err := n.sliverRequest(r)
 	if err != nil {
 		return err
 	}
 	if err := n.checkAllowed(id); err != nil {
-		return err
-	}
-	pending, err := nodeapi.ParseBool(nodeapi.QueryPending, r.URL.Query().Get(nodeapi.QueryPending))
-	if err != nil {
 		return err
 	}
 	if r.ContentLength > n.maxSliverSize(v.params)+n.cfg.BodyHeadroom {
@@ -379,13 +410,9 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 		e.Metadata = map[string]string{"shard": strconv.Itoa(shard), "epoch": strconv.Itoa(int(v.epoch))}
 		return e
 	}
-	in, err := n.blobInfo(id)
+	registered, err := n.uploadAllowed(r, id, v)
 	if err != nil {
 		return err
-	}
-	registered := in.IsRegistered(v.epoch)
-	if !registered && !pending {
-		return nodeapi.Errorf(nodeapi.ErrNotRegistered, "blob %s is not registered at epoch %d (upload with pending=true to have it held until then)", id, v.epoch)
 	}
 	if ok, err := n.store.HasSliver(uint16(shard), t, id); err != nil {
 		return storeErr(err, "sliver")
@@ -421,15 +448,13 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 		if got := sl.PairIndex(p); got != int(pair) {
 			return nil, nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%s sliver %d belongs to pair %d, not %d", t, sl.Index, got, pair)
 		}
-		x, put, err := n.expander(p.N)
-		if err != nil {
-			return nil, nodeapi.Errorf(nodeapi.ErrInternal, "%v", err)
-		}
-		defer put()
-		if err := x.VerifySliver(md, sl); err != nil {
-			return nil, nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
-		}
-		return sl, nil
+		err = n.withExpander(p.N, func(x *encoding.Expander) error {
+			if err := x.VerifySliver(md, sl); err != nil {
+				return nodeapi.Errorf(nodeapi.ErrInvalidSliver, "%v", err)
+			}
+			return nil
+		})
+		return sl, err
 	}
 	if registered && r.ContentLength >= 0 && r.ContentLength <= limit {
 		// The body is read straight into the storage write and stored as
@@ -477,11 +502,7 @@ func (n *Node) putSliver(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (n *Node) getSliver(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, pair, t, err := pathSliver(r, v)
+	v, id, pair, t, err := n.sliverRequest(r)
 	if err != nil {
 		return err
 	}
@@ -503,11 +524,7 @@ func (n *Node) getSliver(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (n *Node) sliverStatus(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, pair, t, err := pathSliver(r, v)
+	v, id, pair, t, err := n.sliverRequest(r)
 	if err != nil {
 		return err
 	}
@@ -583,11 +600,7 @@ func (n *Node) sign(w http.ResponseWriter, msg []byte) {
 }
 
 func (n *Node) permanentConfirmation(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, err := pathBlobID(r)
+	v, id, err := n.blobRequest(r)
 	if err != nil {
 		return err
 	}
@@ -612,11 +625,7 @@ func (n *Node) permanentConfirmation(w http.ResponseWriter, r *http.Request) err
 }
 
 func (n *Node) deletableConfirmation(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, err := pathBlobID(r)
+	v, id, err := n.blobRequest(r)
 	if err != nil {
 		return err
 	}
@@ -672,11 +681,7 @@ func (n *Node) shardSliver(id encoding.BlobID, shard uint16, t encoding.SliverTy
 }
 
 func (n *Node) recoverySymbols(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, err := pathBlobID(r)
+	v, id, err := n.blobRequest(r)
 	if err != nil {
 		return err
 	}
@@ -760,11 +765,7 @@ func (n *Node) recoverySymbols(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (n *Node) decodingSymbols(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, err := pathBlobID(r)
+	v, id, err := n.blobRequest(r)
 	if err != nil {
 		return err
 	}
@@ -815,11 +816,7 @@ func (n *Node) decodingSymbols(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (n *Node) inconsistencyProof(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, err := pathBlobID(r)
+	v, id, err := n.blobRequest(r)
 	if err != nil {
 		return err
 	}
@@ -845,14 +842,14 @@ func (n *Node) inconsistencyProof(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return nodeapi.Errorf(nodeapi.ErrInvalidProof, "%v", err)
 	}
-	x, put, err := n.expander(p.N)
+	err = n.withExpander(p.N, func(x *encoding.Expander) error {
+		if err := x.VerifyInconsistencyProof(md, proof); err != nil {
+			return nodeapi.Errorf(nodeapi.ErrInvalidProof, "%v", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nodeapi.Errorf(nodeapi.ErrInternal, "%v", err)
-	}
-	err = x.VerifyInconsistencyProof(md, proof)
-	put()
-	if err != nil {
-		return nodeapi.Errorf(nodeapi.ErrInvalidProof, "%v", err)
+		return err
 	}
 	nodeapi.WriteJSON(w, http.StatusOK, protocol.Sign(n.cfg.ProtocolKey, (&protocol.InvalidBlobID{Epoch: v.epoch, BlobID: id}).Marshal()))
 	return nil
@@ -880,11 +877,7 @@ func APIStatus(s blobinfo.Status) nodeapi.BlobStatus {
 }
 
 func (n *Node) blobStatus(w http.ResponseWriter, r *http.Request) error {
-	v, err := n.currentView()
-	if err != nil {
-		return err
-	}
-	id, err := pathBlobID(r)
+	v, id, err := n.blobRequest(r)
 	if err != nil {
 		return err
 	}
