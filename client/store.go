@@ -287,13 +287,8 @@ func (c *Client) ownedRegistration(ctx context.Context, claim func(chain.ObjectI
 // (chain.StorageFromThisTx), and both apply atomically.
 func (c *Client) register(ctx context.Context, sys *chain.System, md *encoding.VerifiedMetadata, encLen uint64, epochs uint32, deletable bool) (*chain.Blob, error) {
 	msgs := []chain.Msg{&chain.MsgReserveSpace{Size: encLen, EpochsAhead: epochs}, registerMsg(md, chain.StorageFromThisTx, deletable)}
-	raws, err := c.broadcastLists(ctx, sys, [][]chain.Msg{msgs})
+	inc, err := c.submit(ctx, sys, msgs)
 	if err != nil {
-		return nil, fmt.Errorf("client: store: reserve space and register blob: %w", err)
-	}
-	inc, err := c.chain.WaitIncluded(ctx, raws[0])
-	if err != nil {
-		c.resetSequence()
 		return nil, fmt.Errorf("client: store: reserve space and register blob: %w", err)
 	}
 	return c.registeredBlob(ctx, inc, md.BlobID)

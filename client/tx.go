@@ -3,6 +3,9 @@ package client
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
+	"math/rand/v2"
+	"time"
 
 	"github.com/walrus-go/walrus/chain"
 	chainclient "github.com/walrus-go/walrus/chain/client"
@@ -16,10 +19,11 @@ type txState struct {
 	nextSeq uint64
 }
 
-// broadcastLists signs one transaction per message list with consecutive
-// sequence numbers and submits them to the mempool without waiting. It
-// returns their encodings (to wait for with WaitIncluded).
-func (c *Client) broadcastLists(ctx context.Context, sys *chain.System, msgLists [][]chain.Msg) ([][]byte, error) {
+// broadcast signs a transaction with msgs and the wallet's next sequence
+// number and submits it to the mempool without waiting for a block, so that
+// the wallet's next transaction can follow before this one commits. It
+// returns its encoding (to wait for with WaitIncluded).
+func (c *Client) broadcast(ctx context.Context, sys *chain.System, msgs []chain.Msg) ([]byte, error) {
 	if c.cfg.Wallet == nil {
 		return nil, ErrNoWallet
 	}
@@ -29,21 +33,15 @@ func (c *Client) broadcastLists(ctx context.Context, sys *chain.System, msgLists
 	if err != nil {
 		return nil, err
 	}
-	seq := max(acc.Sequence, c.tx.nextSeq)
-	var raws [][]byte
-	for _, msgs := range msgLists {
-		tx := &chain.Tx{Sequence: seq, Fee: sys.MinFee, Msgs: msgs}
-		tx.Sign(sys.ChainID, c.cfg.Wallet)
-		raw := tx.Encode()
-		if err := c.chain.Broadcast(ctx, raw); err != nil {
-			c.tx.nextSeq = 0
-			return raws, err
-		}
-		raws = append(raws, raw)
-		seq++
-		c.tx.nextSeq = seq
+	tx := &chain.Tx{Sequence: max(acc.Sequence, c.tx.nextSeq), Fee: sys.MinFee, Msgs: msgs}
+	tx.Sign(sys.ChainID, c.cfg.Wallet)
+	raw := tx.Encode()
+	if err := c.chain.Broadcast(ctx, raw); err != nil {
+		c.tx.nextSeq = 0
+		return nil, err
 	}
-	return raws, nil
+	c.tx.nextSeq = tx.Sequence + 1
+	return raw, nil
 }
 
 // resetSequence makes the next transaction take its sequence number from the
@@ -60,11 +58,45 @@ func (c *Client) send(ctx context.Context, msgs ...chain.Msg) (*chainInclusion, 
 	if err != nil {
 		return nil, err
 	}
-	raws, err := c.broadcastLists(ctx, sys, [][]chain.Msg{msgs})
+	return c.submit(ctx, sys, msgs)
+}
+
+// submit signs one transaction with msgs, broadcasts it and waits for its
+// inclusion. A transaction refused for its sequence number never ran, so it
+// is signed again with a fresh one and retried (up to sequenceRetries
+// times, a block or so apart): this happens when another client shares the
+// wallet, or when a transaction before it left the mempool (CometBFT drops
+// the ones after it too) or failed.
+func (c *Client) submit(ctx context.Context, sys *chain.System, msgs []chain.Msg) (*chainInclusion, error) {
+	for attempt := 0; ; attempt++ {
+		inc, err := c.submitOnce(ctx, sys, msgs)
+		if err == nil || attempt == sequenceRetries || !errors.Is(err, chain.ErrSequence) || !errors.Is(err, chainclient.ErrRejected) {
+			return inc, err
+		}
+		c.cfg.Logger.Debug("transaction refused for its sequence number; signing it again", "attempt", attempt+1, "err", err)
+		// Let the competing transactions commit: the chain's account then
+		// shows their sequence numbers.
+		d := sequenceBackoff << min(attempt, 4)
+		select {
+		case <-time.After(d + time.Duration(rand.Int64N(int64(d)))):
+		case <-ctx.Done():
+			return nil, err
+		}
+	}
+}
+
+// Retries of a transaction refused for its sequence number.
+const (
+	sequenceRetries = 8
+	sequenceBackoff = 50 * time.Millisecond
+)
+
+func (c *Client) submitOnce(ctx context.Context, sys *chain.System, msgs []chain.Msg) (*chainInclusion, error) {
+	raw, err := c.broadcast(ctx, sys, msgs)
 	if err != nil {
 		return nil, err
 	}
-	inc, err := c.chain.WaitIncluded(ctx, raws[0])
+	inc, err := c.chain.WaitIncluded(ctx, raw)
 	if err != nil {
 		c.resetSequence()
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -194,6 +195,10 @@ func (c *Client) stillPending(ctx context.Context, raw []byte) error {
 
 func codeError(kind error, code uint32, log string) error {
 	if e := abci.CodeError(code); e != nil {
+		// The log usually starts with the sentinel's own text.
+		if rest, ok := strings.CutPrefix(log, e.Error()+": "); ok {
+			log = rest
+		}
 		return fmt.Errorf("%w: %w: %s", kind, e, log)
 	}
 	return fmt.Errorf("%w: code %d: %s", kind, code, log)
