@@ -79,12 +79,34 @@ func (s *Store) DeleteBlobData(id encoding.BlobID, shards []uint16) error {
 	if err != nil {
 		return err
 	}
+	l := s.files.lock(id)
+	l.Lock()
+	defer l.Unlock()
 	b := s.db.NewBatch()
 	_ = b.Delete(metadataKey(id), nil)
 	_ = b.Delete(queueKey(id), nil)
 	for _, shard := range shards {
-		_ = b.Delete(sliverKey(shard, encoding.Primary, id), nil)
-		_ = b.Delete(sliverKey(shard, encoding.Secondary, id), nil)
+		for _, t := range []encoding.SliverType{encoding.Primary, encoding.Secondary} {
+			key := sliverKey(shard, t, id)
+			old, err := s.oldValue(key)
+			if err != nil {
+				b.Close()
+				return err
+			}
+			_ = b.Delete(key, nil)
+			pendingFor(b, id, old)
+		}
+	}
+	// The blob's file goes once no sliver of it is left (slivers of shards
+	// not listed keep it); a file that exists without a committed pointer
+	// (a crash between writing it and committing) goes too.
+	hasFile, err := s.files.exists(id)
+	if err != nil {
+		b.Close()
+		return err
+	}
+	if hasFile {
+		_ = b.Set(pendingCheckKey(id), nil, nil)
 	}
 	if found && in.MetadataStored {
 		in.MetadataStored = false
@@ -97,7 +119,8 @@ func (s *Store) DeleteBlobData(id encoding.BlobID, shards []uint16) error {
 	if err := s.commit(b); err != nil {
 		return fmt.Errorf("storage: delete data of %s: %w", id, err)
 	}
-	return nil
+	s.at("deleted")
+	return s.settle(id)
 }
 
 // loadInfo reads the blob info of id; found is false (and the Info zero) if

@@ -20,6 +20,10 @@ import (
 //	'x' | end epoch u32 | blob ID | object ID  → (empty) expiry index of object records
 //	'q' | blob ID                              → (empty) data awaiting deletion: the blob
 //	                                             lost its last object or became invalid
+//	'u' | blob ID                              → (empty) pending space: unlink the blob's
+//	                                             sliver file if no sliver key of it is left
+//	'u' | blob ID | offset u64 | length u32    → (empty) pending space: punch this extent
+//	                                             of the blob's sliver file
 //	'c'                                        → event cursor
 //	'n'                                        → node status
 //	'g'                                        → garbage-collector progress
@@ -34,6 +38,7 @@ const (
 	prefixObject   = 'o'
 	prefixExpiry   = 'x'
 	prefixQueue    = 'q'
+	prefixPending  = 'u'
 	prefixCursor   = 'c'
 	prefixNode     = 'n'
 	prefixGC       = 'g'

@@ -33,7 +33,7 @@ func (s *Store) PutSliver(shard uint16, id encoding.BlobID, sl *encoding.Sliver)
 		return err
 	}
 	defer s.release()
-	if err := s.set(sliverKey(shard, sl.Type, id), encoding.MarshalSliver(sl)); err != nil {
+	if err := s.putRaw(shard, sl.Type, id, encoding.MarshalSliver(sl)); err != nil {
 		return fmt.Errorf("storage: put %s sliver of %s in shard %d: %w", sl.Type, id, shard, err)
 	}
 	return nil
@@ -56,30 +56,59 @@ func (s *Store) PutSliverEncoded(shard uint16, t encoding.SliverType, id encodin
 		return err
 	}
 	defer s.release()
-	if err := s.set(sliverKey(shard, t, id), raw); err != nil {
+	if err := s.putRaw(shard, t, id, raw); err != nil {
 		return fmt.Errorf("storage: put %s sliver of %s in shard %d: %w", t, id, shard, err)
 	}
 	return nil
 }
 
 // PutSliverFrom stores a sliver whose BCS form has size bytes without an
-// intermediate buffer: fill writes those bytes into the write batch itself
-// (reading a request body, say) and checks them; if it fails, nothing is
-// stored and its error is returned as is. raw must not be used after fill
-// returns. The bytes must parse as a sliver of type t (ErrInvalidArg).
+// intermediate buffer: fill writes those bytes into the buffer that is
+// written to disk (reading a request body, say: a pooled buffer for the
+// sliver file, or the pebble write batch for a small sliver) and checks
+// them; if it fails, nothing is stored and its error is returned as is. raw
+// must not be used after fill returns. The bytes must parse as a sliver of
+// type t (ErrInvalidArg).
 func (s *Store) PutSliverFrom(shard uint16, t encoding.SliverType, id encoding.BlobID, size int, fill func(raw []byte) error) error {
 	if err := checkType(t); err != nil {
 		return err
 	}
-	if size < 0 {
+	if size < 0 || size > maxSliverLen {
 		return fmt.Errorf("%w: sliver of %d bytes", ErrInvalidArg, size)
 	}
 	if err := s.acquire(); err != nil {
 		return err
 	}
 	defer s.release()
-	b := s.db.NewBatch()
+	if size >= fileThreshold {
+		buf := getBuf(size)
+		defer putBuf(buf)
+		raw := *buf
+		if err := fill(raw); err != nil {
+			return err
+		}
+		if _, err := encoding.UnmarshalSliverShared(t, raw); err != nil {
+			return fmt.Errorf("%w: %s sliver of %s: %w", ErrInvalidArg, t, id, err)
+		}
+		if err := s.putRaw(shard, t, id, raw); err != nil {
+			return fmt.Errorf("storage: put %s sliver of %s in shard %d: %w", t, id, shard, err)
+		}
+		return nil
+	}
+	l := s.files.lock(id)
+	l.RLock()
+	locked := true
+	defer func() {
+		if locked {
+			l.RUnlock()
+		}
+	}()
 	key := sliverKey(shard, t, id)
+	old, err := s.oldValue(key)
+	if err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
 	op := b.SetDeferred(len(key), size)
 	copy(op.Key, key)
 	if err := fill(op.Value); err != nil {
@@ -94,14 +123,56 @@ func (s *Store) PutSliverFrom(shard uint16, t encoding.SliverType, id encoding.B
 		b.Close()
 		return fmt.Errorf("storage: put sliver: %w", err)
 	}
+	pendingFor(b, id, old)
 	if err := s.commit(b); err != nil {
 		return fmt.Errorf("storage: put %s sliver of %s in shard %d: %w", t, id, shard, err)
+	}
+	l.RUnlock()
+	locked = false
+	if isPointer(old) {
+		return s.settleLocked(id)
+	}
+	return nil
+}
+
+// putRaw stores raw, a checked sliver in its BCS form: in id's sliver file,
+// synced, then its pointer in pebble if it is large; inline in pebble if
+// not. Space held by a replaced sliver is freed.
+func (s *Store) putRaw(shard uint16, t encoding.SliverType, id encoding.BlobID, raw []byte) error {
+	key := sliverKey(shard, t, id)
+	l := s.files.lock(id)
+	l.RLock()
+	old, err := s.oldValue(key)
+	if err != nil {
+		l.RUnlock()
+		return err
+	}
+	val := raw
+	if len(raw) >= fileThreshold {
+		if val, err = s.files.writeFile(id, raw); err != nil {
+			l.RUnlock()
+			return err
+		}
+		s.at("written")
+	}
+	b := s.db.NewBatch()
+	_ = b.Set(key, val, nil)
+	pendingFor(b, id, old)
+	err = s.commit(b)
+	l.RUnlock()
+	if err != nil {
+		return err
+	}
+	s.at("committed")
+	if isPointer(old) {
+		return s.settleLocked(id)
 	}
 	return nil
 }
 
 // PutSlivers stores many slivers of one shard in one durable batch (shard
-// sync and recovery use it).
+// sync and recovery use it). Large slivers are written to their blobs'
+// files first, which are then synced together.
 func (s *Store) PutSlivers(shard uint16, entries []SliverEntry) error {
 	for _, e := range entries {
 		if err := checkType(e.Sliver.Type); err != nil {
@@ -112,35 +183,105 @@ func (s *Store) PutSlivers(shard uint16, entries []SliverEntry) error {
 		return err
 	}
 	defer s.release()
+	ids := make([]encoding.BlobID, len(entries))
+	for i, e := range entries {
+		ids[i] = e.BlobID
+	}
+	unlock := s.files.rlockAll(ids)
+	handles := map[encoding.BlobID]*fileHandle{}
+	defer func() {
+		for _, h := range handles {
+			s.files.release(h)
+		}
+	}()
 	b := s.db.NewBatch()
+	var replaced []encoding.BlobID
 	for _, e := range entries {
-		if err := b.Set(sliverKey(shard, e.Sliver.Type, e.BlobID), encoding.MarshalSliver(e.Sliver), nil); err != nil {
+		key := sliverKey(shard, e.Sliver.Type, e.BlobID)
+		old, err := s.oldValue(key)
+		if err != nil {
+			unlock()
+			b.Close()
+			return err
+		}
+		if isPointer(old) {
+			replaced = append(replaced, e.BlobID)
+		}
+		pendingFor(b, e.BlobID, old)
+		raw := encoding.MarshalSliver(e.Sliver)
+		val := raw
+		if len(raw) >= fileThreshold {
+			h := handles[e.BlobID]
+			if h == nil {
+				if h, err = s.files.acquire(e.BlobID, true); err != nil {
+					unlock()
+					b.Close()
+					return err
+				}
+				handles[e.BlobID] = h
+			}
+			if val, err = h.write(raw); err != nil {
+				unlock()
+				b.Close()
+				return err
+			}
+		}
+		if err := b.Set(key, val, nil); err != nil {
+			unlock()
 			b.Close()
 			return fmt.Errorf("storage: put slivers: %w", err)
 		}
 	}
-	return s.commit(b)
+	if !s.files.noSync {
+		if err := syncAll(handles); err != nil {
+			unlock()
+			b.Close()
+			return err
+		}
+	}
+	err := s.commit(b)
+	unlock()
+	if err != nil {
+		return err
+	}
+	for _, id := range replaced {
+		if err := s.settleLocked(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncAll syncs the files of handles, several at once so that the file
+// system can commit them together.
+func syncAll(handles map[encoding.BlobID]*fileHandle) error {
+	const parallel = 16
+	sem := make(chan struct{}, parallel)
+	errs := make(chan error, len(handles))
+	for _, h := range handles {
+		sem <- struct{}{}
+		go func() {
+			errs <- h.sync()
+			<-sem
+		}()
+	}
+	var first error
+	for range handles {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // GetSliver returns the sliver of type t of blob id in shard, or an error
 // wrapping ErrNotFound.
 func (s *Store) GetSliver(shard uint16, t encoding.SliverType, id encoding.BlobID) (*encoding.Sliver, error) {
-	if err := checkType(t); err != nil {
-		return nil, err
-	}
-	if err := s.acquire(); err != nil {
-		return nil, err
-	}
-	defer s.release()
-	v, closer, err := s.db.Get(sliverKey(shard, t, id))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s sliver of %s in shard %d", ErrNotFound, t, id, shard)
-	}
+	raw, err := s.getSliverRaw(shard, t, id)
 	if err != nil {
-		return nil, fmt.Errorf("storage: get sliver: %w", err)
+		return nil, err
 	}
-	defer closer.Close()
-	sl, err := encoding.UnmarshalSliver(t, v) // copies the data
+	sl, err := encoding.UnmarshalSliverShared(t, raw) // raw is a fresh copy
 	if err != nil {
 		return nil, corrupt(fmt.Sprintf("%s sliver of %s in shard %d", t, id, shard), err)
 	}
@@ -151,6 +292,19 @@ func (s *Store) GetSliver(shard uint16, t encoding.SliverType, id encoding.BlobI
 // in shard (a copy; checked to parse), or an error wrapping ErrNotFound. It
 // serves a sliver without decoding and encoding it again.
 func (s *Store) GetSliverEncoded(shard uint16, t encoding.SliverType, id encoding.BlobID) ([]byte, error) {
+	raw, err := s.getSliverRaw(shard, t, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := encoding.UnmarshalSliverShared(t, raw); err != nil {
+		return nil, corrupt(fmt.Sprintf("%s sliver of %s in shard %d", t, id, shard), err)
+	}
+	return raw, nil
+}
+
+// getSliverRaw returns a fresh copy of the stored BCS form of a sliver,
+// read from pebble or from the blob's sliver file (checksum verified).
+func (s *Store) getSliverRaw(shard uint16, t encoding.SliverType, id encoding.BlobID) ([]byte, error) {
 	if err := checkType(t); err != nil {
 		return nil, err
 	}
@@ -158,17 +312,25 @@ func (s *Store) GetSliverEncoded(shard uint16, t encoding.SliverType, id encodin
 		return nil, err
 	}
 	defer s.release()
-	v, err := s.get(sliverKey(shard, t, id))
-	if errors.Is(err, ErrNotFound) {
+	l := s.files.lock(id)
+	l.RLock()
+	defer l.RUnlock()
+	v, closer, err := s.db.Get(sliverKey(shard, t, id))
+	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s sliver of %s in shard %d", ErrNotFound, t, id, shard)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: get sliver: %w", err)
 	}
-	if _, err := encoding.UnmarshalSliverShared(t, v); err != nil {
-		return nil, corrupt(fmt.Sprintf("%s sliver of %s in shard %d", t, id, shard), err)
+	defer closer.Close()
+	if !isPointer(v) {
+		return bytes.Clone(v), nil
 	}
-	return v, nil
+	raw, err := s.files.readPointer(id, v)
+	if err != nil {
+		return nil, fmt.Errorf("%s sliver of %s in shard %d: %w", t, id, shard, err)
+	}
+	return raw, nil
 }
 
 // HasSliver reports whether the sliver is stored.
@@ -183,7 +345,8 @@ func (s *Store) HasSliver(shard uint16, t encoding.SliverType, id encoding.BlobI
 	return s.has(sliverKey(shard, t, id))
 }
 
-// DeleteSliver deletes a sliver (absent slivers are not an error).
+// DeleteSliver deletes a sliver (absent slivers are not an error) and frees
+// its space.
 func (s *Store) DeleteSliver(shard uint16, t encoding.SliverType, id encoding.BlobID) error {
 	if err := checkType(t); err != nil {
 		return err
@@ -192,8 +355,26 @@ func (s *Store) DeleteSliver(shard uint16, t encoding.SliverType, id encoding.Bl
 		return err
 	}
 	defer s.release()
-	if err := s.db.Delete(sliverKey(shard, t, id), s.wo); err != nil {
+	l := s.files.lock(id)
+	l.Lock()
+	defer l.Unlock()
+	key := sliverKey(shard, t, id)
+	old, err := s.oldValue(key)
+	if err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	_ = b.Delete(key, nil)
+	if isPointer(old) {
+		pendingFor(b, id, old)
+		_ = b.Set(pendingCheckKey(id), nil, nil)
+	}
+	if err := s.commit(b); err != nil {
 		return fmt.Errorf("storage: delete sliver: %w", err)
+	}
+	s.at("deleted")
+	if isPointer(old) {
+		return s.settle(id)
 	}
 	return nil
 }
@@ -231,7 +412,19 @@ func (s *Store) ScanSlivers(shard uint16, t encoding.SliverType, from encoding.B
 		if err != nil {
 			return out, fmt.Errorf("storage: scan: %w", err)
 		}
-		sl, err := encoding.UnmarshalSliver(t, v)
+		var sl *encoding.Sliver
+		if isPointer(v) {
+			raw, gone, err := s.readScanned(k, id, v)
+			if err != nil {
+				return out, fmt.Errorf("%s sliver of %s in shard %d: %w", t, id, shard, err)
+			}
+			if gone {
+				continue
+			}
+			sl, err = encoding.UnmarshalSliverShared(t, raw)
+		} else {
+			sl, err = encoding.UnmarshalSliver(t, v)
+		}
 		if err != nil {
 			return out, corrupt(fmt.Sprintf("%s sliver of %s in shard %d", t, id, shard), err)
 		}
@@ -243,13 +436,98 @@ func (s *Store) ScanSlivers(shard uint16, t encoding.SliverType, from encoding.B
 	return out, nil
 }
 
+// readScanned reads the bytes of the pointer v that an iterator found at
+// key. The iterator's view may be older than a deletion that has since
+// freed them: if they do not read back, gone reports whether the key no
+// longer holds v (then the sliver is skipped, as deleted).
+func (s *Store) readScanned(key []byte, id encoding.BlobID, v []byte) (raw []byte, gone bool, err error) {
+	l := s.files.lock(id)
+	l.RLock()
+	defer l.RUnlock()
+	raw, err = s.files.readPointer(id, v)
+	if err == nil {
+		return raw, false, nil
+	}
+	cur, closer, gerr := s.db.Get(key)
+	if errors.Is(gerr, pebble.ErrNotFound) {
+		return nil, true, nil
+	}
+	if gerr != nil {
+		return nil, false, fmt.Errorf("storage: scan: %w", gerr)
+	}
+	same := bytes.Equal(cur, v)
+	closer.Close()
+	if !same {
+		return nil, true, nil
+	}
+	return nil, false, err
+}
+
 // RemoveShard deletes everything the store holds for shard: its slivers,
-// status and sync progress, with one range deletion.
+// status and sync progress. Slivers in files are deleted in chunks, each
+// with the records of the space it frees (then punched); a last range
+// deletion removes the rest.
 func (s *Store) RemoveShard(shard uint16) error {
 	if err := s.acquire(); err != nil {
 		return err
 	}
 	defer s.release()
+	const chunk = 4096
+	from := shardPrefix(shard)
+	for {
+		b := s.db.NewBatch()
+		ids := map[encoding.BlobID]bool{}
+		var next []byte
+		n := 0
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: from, UpperBound: shardEnd(shard)})
+		if err != nil {
+			b.Close()
+			return fmt.Errorf("storage: remove shard %d: %w", shard, err)
+		}
+		for ok := it.First(); ok && n < chunk; ok = it.Next() {
+			k := it.Key()
+			if len(k) != 4+32 || (k[3] != byte(encoding.Primary) && k[3] != byte(encoding.Secondary)) {
+				continue
+			}
+			v, err := it.ValueAndErr()
+			if err != nil {
+				it.Close()
+				b.Close()
+				return fmt.Errorf("storage: remove shard %d: %w", shard, err)
+			}
+			if !isPointer(v) {
+				continue
+			}
+			var id encoding.BlobID
+			copy(id[:], k[4:])
+			_ = b.Delete(k, nil)
+			pendingFor(b, id, v)
+			ids[id] = true
+			n++
+			next = append(bytes.Clone(k), 0)
+		}
+		if err := it.Close(); err != nil {
+			b.Close()
+			return fmt.Errorf("storage: remove shard %d: %w", shard, err)
+		}
+		if n == 0 {
+			b.Close()
+			break
+		}
+		if err := s.commit(b); err != nil {
+			return fmt.Errorf("storage: remove shard %d: %w", shard, err)
+		}
+		s.at("deleted")
+		for id := range ids {
+			if err := s.settleLocked(id); err != nil {
+				return err
+			}
+		}
+		if n < chunk {
+			break
+		}
+		from = next
+	}
 	if err := s.db.DeleteRange(shardPrefix(shard), shardEnd(shard), s.wo); err != nil {
 		return fmt.Errorf("storage: remove shard %d: %w", shard, err)
 	}

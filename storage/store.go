@@ -105,8 +105,13 @@ const separateValues = 4 << 10
 // Store is a storage node's database. Its methods are safe for concurrent
 // use.
 type Store struct {
-	db *pebble.DB
-	wo *pebble.WriteOptions
+	db    *pebble.DB
+	wo    *pebble.WriteOptions
+	files *sliverFiles
+
+	// hook, if set (by tests), is called at the named points of a put or
+	// deletion, so that a test can take a crash image there.
+	hook func(point string)
 
 	// closeMu is held for reading by every operation and for writing by
 	// Close, since pebble panics on use after close.
@@ -157,7 +162,18 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.NoSync {
 		wo = pebble.NoSync
 	}
-	return &Store{db: db, wo: wo}, nil
+	files, err := newSliverFiles(opts.FS, dir, opts.NoSync)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{db: db, wo: wo, files: files}
+	// Free the space of deletions that a crash interrupted.
+	if err := s.settleAll(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes the store. Later calls of any method return ErrClosed.
@@ -168,6 +184,7 @@ func (s *Store) Close() error {
 		return ErrClosed
 	}
 	s.closed = true
+	s.files.closeAll()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
@@ -185,6 +202,12 @@ func (s *Store) acquire() error {
 }
 
 func (s *Store) release() { s.closeMu.RUnlock() }
+
+func (s *Store) at(point string) {
+	if s.hook != nil {
+		s.hook(point)
+	}
+}
 
 // get returns a copy of the value at key, or an error wrapping ErrNotFound.
 func (s *Store) get(key []byte) ([]byte, error) {
