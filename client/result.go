@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/encoding"
@@ -13,12 +14,49 @@ import (
 type StoreResult struct {
 	NewlyCreated     *NewlyCreated     `json:"newlyCreated,omitempty"`
 	AlreadyCertified *AlreadyCertified `json:"alreadyCertified,omitempty"`
+	MarkedInvalid    *MarkedInvalid    `json:"markedInvalid,omitempty"`
+	Error            *StoreFailure     `json:"error,omitempty"`
 }
 
-// BlobID returns the stored blob's ID.
+// StoreFailure is a failed store in Walrus's result form, for callers that
+// report many stores at once (the CLI's store of several files).
+type StoreFailure struct {
+	BlobID       *encoding.BlobID `json:"blobId"` // null when the blob was not encoded
+	FailurePhase string           `json:"failurePhase"`
+	ErrorMsg     string           `json:"errorMsg"`
+}
+
+// FailedStore turns an error of Store into a result with Error set (the
+// phase and blob ID come from a *StoreError, when err holds one).
+func FailedStore(err error) *StoreResult {
+	f := &StoreFailure{FailurePhase: "unknown", ErrorMsg: err.Error()}
+	var se *StoreError
+	if errors.As(err, &se) {
+		f.BlobID, f.FailurePhase = se.BlobID, se.Phase
+	}
+	return &StoreResult{Error: f}
+}
+
+// MarkedInvalid reports a blob ID that the chain marked invalid: it cannot
+// be stored (nodes refuse its slivers), so nothing was registered or
+// uploaded. Event, when the nodes report it, is the invalidation's event.
+type MarkedInvalid struct {
+	BlobID encoding.BlobID  `json:"blobId"`
+	Event  *nodeapi.EventID `json:"event,omitempty"`
+}
+
+// BlobID returns the stored blob's ID (zero for a failure before encoding).
 func (r *StoreResult) BlobID() encoding.BlobID {
-	if r.NewlyCreated != nil {
+	switch {
+	case r.NewlyCreated != nil:
 		return r.NewlyCreated.BlobObject.BlobID
+	case r.MarkedInvalid != nil:
+		return r.MarkedInvalid.BlobID
+	case r.Error != nil:
+		if r.Error.BlobID != nil {
+			return *r.Error.BlobID
+		}
+		return encoding.BlobID{}
 	}
 	return r.AlreadyCertified.BlobID
 }

@@ -51,7 +51,9 @@ func (o *StoreOptions) validate() error {
 // Store encodes data and stores it on Walrus (reference §7.1). Unless
 // opts.Force, a blob already certified until at least the requested end
 // epoch (permanent, or deletable and owned by the wallet when a deletable
-// blob is asked for) returns AlreadyCertified without uploading.
+// blob is asked for) returns AlreadyCertified without uploading. A blob ID
+// marked invalid on chain returns MarkedInvalid (even with opts.Force): no
+// node would take its slivers.
 //
 // A store that straddles an epoch change (ErrEpochChanged) is retried up to
 // epochRetries times with the same end epoch, reusing its registration.
@@ -64,9 +66,13 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	}
 	var end uint32
 	for attempt := 0; ; attempt++ {
-		res, err := c.store(ctx, data, opts, &end)
-		if !errors.Is(err, ErrEpochChanged) || attempt == epochRetries {
-			return res, err
+		ph := &storePhase{}
+		res, err := c.store(ctx, data, opts, &end, ph)
+		if err != nil && (!errors.Is(err, ErrEpochChanged) || attempt == epochRetries) {
+			return nil, &StoreError{BlobID: ph.id, Phase: ph.phase, Err: err}
+		}
+		if err == nil {
+			return res, nil
 		}
 		c.cfg.Logger.Debug("store straddled an epoch change; retrying", "err", err)
 	}
@@ -74,9 +80,39 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 
 const epochRetries = 2
 
+// StoreError is a failed store: the blob ID when the blob was encoded, and
+// the phase that failed: PhaseEncode, PhaseStatus (chain and node lookups
+// before storing), PhaseRegister (resources and registration), PhaseUpload
+// (metadata, slivers, confirmations) or PhaseCertify. It wraps the cause
+// (errors.Is and errors.As see through it) and reads as the cause.
+type StoreError struct {
+	BlobID *encoding.BlobID
+	Phase  string
+	Err    error
+}
+
+// The phases of a store.
+const (
+	PhaseEncode   = "encode"
+	PhaseStatus   = "status"
+	PhaseRegister = "register"
+	PhaseUpload   = "upload"
+	PhaseCertify  = "certify"
+)
+
+func (e *StoreError) Error() string { return e.Err.Error() }
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// storePhase is where a store attempt got to.
+type storePhase struct {
+	id    *encoding.BlobID
+	phase string
+}
+
 // store is one attempt of Store. *end is the end epoch: computed from
 // opts.Epochs when 0, else kept (a retry).
-func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp *uint32) (*StoreResult, error) {
+func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp *uint32, ph *storePhase) (*StoreResult, error) {
+	ph.phase = PhaseEncode
 	v, sys, err := c.committee(ctx)
 	if err != nil {
 		return nil, err
@@ -100,12 +136,26 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 	tEnc := time.Now()
 	md := enc.Metadata
 	id := md.BlobID
+	ph.id, ph.phase = &id, PhaseStatus
 	if *endp <= sys.Epoch {
 		*endp = sys.Epoch + opts.Epochs
 	}
 	end := *endp
 	opts.Epochs = end - sys.Epoch
 	deletable := !opts.Permanent
+
+	// An invalid blob ID cannot be stored again (Walrus's MarkedInvalid).
+	if inv, err := c.chain.Invalid(ctx, id); err != nil {
+		return nil, fmt.Errorf("client: store: invalid blob IDs: %w", err)
+	} else if inv {
+		mi := &MarkedInvalid{BlobID: id}
+		// The invalidation event, as the nodes report it (best effort).
+		if st, err := c.Status(ctx, id); err == nil && st.Kind == nodeapi.StatusInvalid {
+			ev := st.Event
+			mi.Event = &ev
+		}
+		return &StoreResult{MarkedInvalid: mi}, nil
+	}
 
 	// A blob certified by another object is stored already: the nodes are
 	// asked for confirmations first and only those that cannot give one get
@@ -128,6 +178,7 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 		return nil, fmt.Errorf("client: store: %w", err)
 	}
 
+	ph.phase = PhaseRegister
 	// Resources: reuse an uncertified registration of this blob owned by
 	// the wallet (a retried store), or a storage resource it owns, or
 	// reserve and register.
@@ -184,6 +235,7 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 		}
 	}
 	tReg := time.Now()
+	ph.phase = PhaseUpload
 	if !j.pending && deletable {
 		conf.ObjectID = blob.ID
 	}
@@ -191,10 +243,14 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 	if err != nil {
 		if j.pending {
 			<-j.ready
+			if regErr != nil {
+				ph.phase = PhaseRegister
+			}
 		}
 		return nil, err
 	}
 	t2 := time.Now()
+	ph.phase = PhaseCertify
 	oc, err := cert.OnChain(v.com.Len())
 	if err != nil {
 		return nil, fmt.Errorf("client: store: %w", err)

@@ -1,6 +1,6 @@
 // Package daemon is the Walrus publisher and aggregator HTTP API (reference
 // §8.1–8.2) over the SDK (package client): the publisher stores request
-// bodies (PUT /v1/blobs) and answers Walrus's newlyCreated/alreadyCertified
+// bodies (PUT /v1/blobs) and answers Walrus's newlyCreated/alreadyCertified/markedInvalid
 // JSON; the aggregator serves blobs by blob ID (whole, one Range, a
 // byte-range query, or streamed) and by Blob object ID (attributes in the
 // allowed list become response headers). Handler serves either or both

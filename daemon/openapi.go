@@ -14,7 +14,7 @@ type routeDoc struct {
 }
 
 var routeDocs = []routeDoc{
-	{routeStore, "Store the body as a blob; 200 {\"newlyCreated\":…} or {\"alreadyCertified\":…}; 400 bad parameters, 413 too large, 429/503 overloaded, 504 not enough nodes in time",
+	{routeStore, "Store the body as a blob; 200 {\"newlyCreated\":…} , {\"alreadyCertified\":…} or {\"markedInvalid\":…}; 400 bad parameters, 413 too large, 429/503 overloaded, 504 not enough nodes in time",
 		"application/json", storeQuery, true, false},
 	{routeStoreLegacy, "Legacy alias of PUT /v1/blobs", "application/json", storeQuery, true, false},
 	{routeBlob, "The blob's bytes (a single Range: bytes=a-b gives 206; 416 if unsatisfiable; If-None-Match gives 304); 404 not found, expired or invalid (see the error reason), 503 not enough nodes",

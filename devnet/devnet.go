@@ -709,6 +709,10 @@ func (nw *Network) NetworkPublicKey(i int) netkey.PublicKey { return nw.keys.net
 // ProtocolPublicKey returns node i's BLS key.
 func (nw *Network) ProtocolPublicKey(i int) *bls.PublicKey { return nw.keys.protocol[i].PublicKey() }
 
+// ProtocolKey returns node i's BLS secret key: tests sign with it to stand
+// for nodes that misbehave (a devnet's keys are no secret).
+func (nw *Network) ProtocolKey(i int) *bls.SecretKey { return nw.keys.protocol[i] }
+
 // NodeClient returns an API client for node i, pinned to its network key.
 func (nw *Network) NodeClient(i int) (*nodeapi.Client, error) {
 	if i < 0 || i >= len(nw.st.Addresses) {

@@ -237,6 +237,29 @@ func TestAlreadyCertifiedDeleteAndErrors(t *testing.T) {
 		t.Fatalf("second delete: %d %s", code, errs)
 	}
 
+	// Several files: each is stored on its own; one that cannot be read is
+	// reported (Walrus's "error" result) and the others are stored.
+	other := writeFile(t, []byte("another blob"))
+	missing := filepath.Join(t.TempDir(), "missing")
+	code, stdout, errs := n.walrus(t, "", "store", path, missing, other, "--json")
+	var several []struct {
+		BlobStoreResult map[string]map[string]any `json:"blobStoreResult"`
+		Path            string                    `json:"path"`
+	}
+	if code != cmdline.ExitError || json.Unmarshal([]byte(stdout), &several) != nil || len(several) != 3 || !strings.Contains(errs, "1 of 3 files not stored") {
+		t.Fatalf("store of three files, one missing: %d %q %q", code, stdout, errs)
+	}
+	if f := several[1].BlobStoreResult["error"]; several[1].Path != missing || f == nil || f["failurePhase"] != "read" || f["blobId"] != nil || !strings.Contains(f["errorMsg"].(string), "missing") {
+		t.Fatalf("the missing file's entry: %+v", several[1])
+	}
+	if several[0].BlobStoreResult["newlyCreated"] == nil || several[2].BlobStoreResult["newlyCreated"] == nil {
+		t.Fatalf("the readable files' entries: %+v", several)
+	}
+	code, stdout, errs = n.walrus(t, "", "store", missing, other)
+	if code != cmdline.ExitError || !strings.Contains(stdout, "Blob was already available") || !strings.Contains(errs, "Error: storing "+missing+" (phase: read)") {
+		t.Fatalf("human output of a store with a missing file: %d %q %q", code, stdout, errs)
+	}
+
 	// Usage errors are exit code 2.
 	for _, args := range [][]string{
 		{"store"}, {"store", path, "--epochs", "0"}, {"store", path, "--epochs", "9999"}, {"store", path, "--permanent", "--deletable"},

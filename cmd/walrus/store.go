@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +15,9 @@ import (
 	"github.com/walrus-go/walrus/encoding"
 	"github.com/walrus-go/walrus/internal/cmdline"
 )
+
+// errReadInput marks a file that could not be read.
+var errReadInput = errors.New("reading the input")
 
 // storeOutput is one file's entry of `walrus store --json` (Walrus's
 // form: the SDK's BlobStoreResult and the path).
@@ -108,22 +112,51 @@ func (a *app) storeCommand() *cobra.Command {
 				return fmt.Errorf("%w: set wallet_config in the configuration or pass --wallet", client.ErrNoWallet)
 			}
 			opts := client.StoreOptions{Epochs: n, Permanent: permanent, Force: force, IgnoreResources: ignore, Share: share}
+			// Each file is stored on its own: a failure is reported (Walrus's
+			// "error" result in JSON) and the next file goes on; the exit
+			// code says whether every file was stored.
 			var outs []storeOutput
+			var failed []error
 			for _, path := range args {
 				res, err := a.storeFile(ctx, conn, path, opts)
 				if err != nil {
-					if a.json && len(outs) > 0 {
-						a.printJSON(outs)
+					if ctx.Err() != nil {
+						if a.json && len(outs) > 0 {
+							a.printJSON(outs)
+						}
+						return fmt.Errorf("storing %s: %w", path, err)
 					}
-					return fmt.Errorf("storing %s: %w", path, err)
+					failed = append(failed, fmt.Errorf("storing %s: %w", path, err))
+					res = client.FailedStore(err)
+					if errors.Is(err, errReadInput) {
+						res.Error.FailurePhase = "read"
+					}
+				} else if res.MarkedInvalid != nil {
+					failed = append(failed, fmt.Errorf("storing %s: blob %s is marked invalid on chain", path, res.MarkedInvalid.BlobID))
 				}
 				outs = append(outs, storeOutput{BlobStoreResult: res, Path: path})
-				if !a.json {
+				switch {
+				case a.json:
+				case res.Error != nil:
+					if len(args) > 1 { // a single file's error is the command's
+						fmt.Fprintf(a.stderr, "Error: storing %s (phase: %s): %v\n", path, res.Error.FailurePhase, err)
+					}
+				default:
 					a.printStoreResult(path, res, int(sys.NShards))
 				}
 			}
 			if a.json {
-				return a.printJSON(outs)
+				if err := a.printJSON(outs); err != nil {
+					return err
+				}
+			}
+			switch {
+			case len(failed) == 1 && len(args) == 1:
+				return failed[0]
+			case len(failed) > 0 && a.json:
+				return fmt.Errorf("%d of %d files not stored: %w", len(failed), len(args), errors.Join(failed...))
+			case len(failed) > 0:
+				return fmt.Errorf("%d of %d files not stored", len(failed), len(args))
 			}
 			return nil
 		},
@@ -144,7 +177,7 @@ func (a *app) storeCommand() *cobra.Command {
 func (a *app) storeFile(ctx context.Context, conn *clientconfig.Conn, path string, opts client.StoreOptions) (*client.StoreResult, error) {
 	data, err := a.readInput(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errReadInput, err)
 	}
 	if a.json || !isTerminal(a.stderr) {
 		return conn.Client.Store(ctx, data, opts)
@@ -216,6 +249,15 @@ func (a *app) printStoreResult(path string, res *client.StoreResult, nShards int
 			fmt.Fprintf(w, "Shared blob object ID: %s\n", nc.SharedBlobObject)
 		}
 		fmt.Fprintln(w, "Encoding type: RS2")
+		return
+	}
+	if mi := res.MarkedInvalid; mi != nil {
+		fmt.Fprintf(w, "Error: Blob was marked as invalid on chain; it cannot be stored.\n")
+		fmt.Fprintf(w, "Path: %s\n", path)
+		fmt.Fprintf(w, "Blob ID: %s\n", mi.BlobID)
+		if mi.Event != nil {
+			fmt.Fprintf(w, "Invalidation event: block %d, index %d\n", mi.Event.Height, mi.Event.Index)
+		}
 		return
 	}
 	ac := res.AlreadyCertified

@@ -1,0 +1,80 @@
+package client
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/protocol"
+)
+
+// TestMarkedInvalid: a blob ID the chain marked invalid is not stored again
+// (Walrus's markedInvalid result, also with Force), and reads say invalid.
+// The invalidation is signed by every node's key, standing for a committee
+// that (wrongly) attests an inconsistency: a consistent blob can only be
+// invalidated that way.
+func TestMarkedInvalid(t *testing.T) {
+	nw, c, ctx := newNet(t)
+	data := randomBlob(61, 10_000)
+	res, err := c.Store(ctx, data, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.BlobID()
+	v, _, err := c.committee(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := (&protocol.InvalidBlobID{Epoch: v.epoch, BlobID: id}).Marshal()
+	agg, err := protocol.NewAggregator(v.com, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range v.com.Len() {
+		sk := nw.ProtocolKey(nw.NodeIndex(v.com.Member(m).PublicKey.Bytes()))
+		if _, err := agg.Add(m, protocol.Sign(sk, msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, err := agg.Certificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, _ := cert.OnChain(v.com.Len())
+	if _, err := c.send(ctx, &chain.MsgInvalidateBlob{Cert: *oc}); err != nil {
+		t.Fatal(err)
+	}
+	for _, force := range []bool{false, true} {
+		res, err := c.Store(ctx, data, StoreOptions{Force: force})
+		if err != nil || res.MarkedInvalid == nil || res.MarkedInvalid.BlobID != id || res.BlobID() != id {
+			t.Fatalf("store of an invalid blob (force %v): %+v %v", force, res, err)
+		}
+	}
+	if _, err := c.Read(ctx, id, ReadOptions{}); !errors.Is(err, ErrBlobInvalid) {
+		t.Fatalf("read of an invalid blob: %v", err)
+	}
+}
+
+// TestStoreErrorPhase: a failed store says in which phase it failed and,
+// once the blob was encoded, its ID.
+func TestStoreErrorPhase(t *testing.T) {
+	nw, _, ctx := newNet(t)
+	ro, err := New(Config{Chain: nw.Chain()}) // no wallet
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	data := randomBlob(62, 1000)
+	_, err = ro.Store(ctx, data, StoreOptions{})
+	var se *StoreError
+	if !errors.Is(err, ErrNoWallet) || !errors.As(err, &se) || se.Phase != PhaseStatus || se.BlobID == nil {
+		t.Fatalf("store without a wallet: %v (%+v)", err, se)
+	}
+	f := FailedStore(err).Error
+	if f == nil || f.FailurePhase != PhaseStatus || *f.BlobID != *se.BlobID || f.ErrorMsg != err.Error() {
+		t.Fatalf("failure %+v", f)
+	}
+	if f := FailedStore(errors.New("elsewhere")).Error; f.FailurePhase != "unknown" || f.BlobID != nil {
+		t.Fatalf("failure of a plain error %+v", f)
+	}
+}
