@@ -303,6 +303,23 @@ func (c *Client) nodeClient(p *chain.Pool) (*nodeapi.Client, error) {
 	return nodeapi.NewClient(nodeapi.ClientConfig{BaseURL: "https://" + p.NetworkAddress, HTTPClient: c.httpClient(p.NetworkAddress+" "+string(pk[:]), &pk)})
 }
 
+// nodeURL is the REST API's base URL of a node at addr (host:port).
+func (c *Client) nodeURL(addr string) string {
+	if c.cfg.PlainHTTP {
+		return "http://" + addr
+	}
+	return "https://" + addr
+}
+
+// unverifiedNodeClient is an API client for a node whose TLS key is not
+// known (not registered on chain): the certificate is not checked, so its
+// answers are not authenticated. Only health uses it.
+func (c *Client) unverifiedNodeClient(base string) (*nodeapi.Client, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // health of an unregistered node, flagged Verified=false
+	return nodeapi.NewClient(nodeapi.ClientConfig{BaseURL: base, HTTPClient: &http.Client{Timeout: c.cfg.RequestTimeout, Transport: t}})
+}
+
 // httpClient returns the shared HTTP client for a node (so connections are
 // reused across committee views).
 func (c *Client) httpClient(key string, pk *netkey.PublicKey) *http.Client {

@@ -182,19 +182,35 @@ func TestAlreadyCertified(t *testing.T) {
 	if err != nil || len(list) != 4 {
 		t.Fatalf("list blobs: %+v %v", list, err)
 	}
-	hs, err := c.Health(ctx, true)
+	hs, err := c.Health(ctx, HealthQuery{Committee: true, Detailed: true})
 	if err != nil || len(hs) != 4 {
 		t.Fatalf("health: %v", err)
 	}
 	shards := 0
 	for _, h := range hs {
-		if h.Err != nil || h.Health.NodeStatus != "Active" {
+		if h.Err != nil || h.Health.NodeStatus != "Active" || !h.Verified || h.Health.ShardDetail == nil {
 			t.Fatalf("health of %s: %+v %v", h.Name, h.Health, h.Err)
 		}
 		shards += h.Shards
 	}
 	if shards != 100 {
 		t.Fatalf("committee holds %d shards", shards)
+	}
+	// By node ID and by URL (a registered node's URL is pinned; a node
+	// asked twice is asked once; an unknown ID and a bad URL are errors of
+	// their own entries; a URL no node registered is asked unverified).
+	committee := hs
+	hs, err = c.Health(ctx, HealthQuery{NodeIDs: []chain.ObjectID{committee[1].NodeID, {9}},
+		URLs: []string{committee[1].URL, committee[2].URL, "https://nowhere", strings.Replace(committee[3].URL, "127.0.0.1", "localhost", 1)}})
+	if err != nil || len(hs) != 5 {
+		t.Fatalf("health by ID and URL: %+v %v", hs, err)
+	}
+	if hs[0].Err != nil || hs[1].Err == nil || hs[2].Err != nil || !hs[2].Verified || hs[2].NodeID != committee[2].NodeID || hs[3].Err == nil {
+		t.Fatalf("health by ID and URL: %+v", hs)
+	}
+	// The same node under another host name: its key is not pinned.
+	if h := hs[4]; h.Verified || h.NodeID != (chain.ObjectID{}) || h.Err != nil || h.Health.NodeStatus != "Active" {
+		t.Fatalf("health of an unregistered URL: %+v", h)
 	}
 }
 

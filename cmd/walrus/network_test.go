@@ -381,8 +381,24 @@ func TestPermanentExtendDryRunInfo(t *testing.T) {
 		t.Fatalf("health %+v", health)
 	}
 	for _, h := range health {
-		if h.Error != "" || h.HealthInfo == nil || h.HealthInfo.NodeStatus != "Active" || h.HealthInfo.ShardDetail == nil {
+		if h.Error != "" || h.HealthInfo == nil || h.HealthInfo.NodeStatus != "Active" || h.HealthInfo.ShardDetail == nil || !h.Verified {
 			t.Fatalf("health %+v", h)
+		}
+	}
+	// By ID and URL, sorted by name descending; a node that does not answer
+	// makes the command fail after printing every entry.
+	var some []healthOutput
+	n.mustJSON(t, &some, "health", "--node-ids", health[0].NodeID, "--node-urls", health[1].NodeURL, "--sort-by", "name", "--desc")
+	if len(some) != 2 || some[0].NodeName < some[1].NodeName || some[0].Error != "" || some[1].Error != "" {
+		t.Fatalf("health by ID and URL: %+v", some)
+	}
+	code, out, errs := n.walrus(t, "", "health", "--node-urls", "https://127.0.0.1:1", "--active-set")
+	if code != cmdline.ExitError || strings.Count(out, "Active, epoch") != 4 || !strings.Contains(out, "ERROR") || !strings.Contains(errs, "1 of 5 storage node(s) did not answer") {
+		t.Fatalf("health with an unreachable URL: %d %q %q", code, out, errs)
+	}
+	for _, args := range [][]string{{"health", "--committee", "--sort-by", "age"}, {"health", "--node-ids", "0xzz"}, {"health", "--committee", "--concurrent-requests", "0"}} {
+		if code, _, errs := n.walrus(t, "", args...); code != cmdline.ExitUsage {
+			t.Errorf("%v: exit %d, want 2: %s", args, code, errs)
 		}
 	}
 }
