@@ -129,6 +129,8 @@ type sliverFiles struct {
 
 	dirMu   sync.Mutex
 	dirMade [256]bool
+	// dirSyncs[i] groups the syncs of subdirectory i (new files' entries).
+	dirSyncs [256]syncGroup
 }
 
 type fileHandle struct {
@@ -143,12 +145,31 @@ type fileHandle struct {
 	endMu sync.Mutex
 	end   int64 // next append offset
 
-	// Grouped fdatasync: syncs started counts the syncs begun; done is the
-	// sequence number of the last successful one. A writer needs a sync
-	// that started after its write completed.
-	syncMu  sync.Mutex
-	started atomic.Uint64
-	done    uint64
+	syncs syncGroup
+}
+
+// syncGroup shares syncs of one file or directory between the goroutines
+// that need one at the same time: a goroutine needs a sync that started
+// after its change was made, and one sync serves everyone waiting for it.
+type syncGroup struct {
+	mu      sync.Mutex
+	started atomic.Uint64 // syncs begun
+	done    uint64        // the sequence number of the last successful one
+}
+
+func (g *syncGroup) sync(do func() error) error {
+	need := g.started.Load() + 1
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done >= need {
+		return nil
+	}
+	seq := g.started.Add(1)
+	if err := do(); err != nil {
+		return err
+	}
+	g.done = seq
+	return nil
 }
 
 func newSliverFiles(fs vfs.FS, dbDir string, noSync bool) (*sliverFiles, error) {
@@ -296,7 +317,9 @@ func (sf *sliverFiles) openFile(id encoding.BlobID, create bool) (vfs.File, int6
 		if err != nil {
 			return nil, 0, fmt.Errorf("storage: create %s: %w", path, err)
 		}
-		if err := sf.syncDir(sf.subdir(id)); err != nil {
+		// The new entry must be durable before a pointer into the file is
+		// committed; creators at the same time share one directory sync.
+		if err := sf.dirSyncs[id[0]].sync(func() error { return sf.syncDir(sf.subdir(id)) }); err != nil {
 			f.Close()
 			return nil, 0, err
 		}
@@ -407,18 +430,12 @@ func (h *fileHandle) appendData(b []byte) (int64, error) {
 // sync makes every write that completed before the call durable; writers
 // that wait behind one fdatasync share it.
 func (h *fileHandle) sync() error {
-	need := h.started.Load() + 1
-	h.syncMu.Lock()
-	defer h.syncMu.Unlock()
-	if h.done >= need {
+	return h.syncs.sync(func() error {
+		if err := h.f.SyncData(); err != nil {
+			return fmt.Errorf("storage: sync sliver file: %w", err)
+		}
 		return nil
-	}
-	seq := h.started.Add(1)
-	if err := h.f.SyncData(); err != nil {
-		return fmt.Errorf("storage: sync sliver file: %w", err)
-	}
-	h.done = seq
-	return nil
+	})
 }
 
 // read returns the bytes p points to, checked against its CRC.

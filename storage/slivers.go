@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/walrus-go/walrus/encoding"
@@ -194,9 +195,19 @@ func (s *Store) PutSlivers(shard uint16, entries []SliverEntry) error {
 			s.files.release(h)
 		}
 	}()
+	// Open (or create) the files first, several at once, so that new
+	// files share directory syncs.
+	raws := make([][]byte, len(entries))
+	for i, e := range entries {
+		raws[i] = encoding.MarshalSliver(e.Sliver)
+	}
+	if err := s.openFiles(entries, raws, handles); err != nil {
+		unlock()
+		return err
+	}
 	b := s.db.NewBatch()
 	var replaced []encoding.BlobID
-	for _, e := range entries {
+	for i, e := range entries {
 		key := sliverKey(shard, e.Sliver.Type, e.BlobID)
 		old, err := s.oldValue(key)
 		if err != nil {
@@ -208,19 +219,10 @@ func (s *Store) PutSlivers(shard uint16, entries []SliverEntry) error {
 			replaced = append(replaced, e.BlobID)
 		}
 		pendingFor(b, e.BlobID, old)
-		raw := encoding.MarshalSliver(e.Sliver)
+		raw := raws[i]
 		val := raw
 		if len(raw) >= fileThreshold {
-			h := handles[e.BlobID]
-			if h == nil {
-				if h, err = s.files.acquire(e.BlobID, true); err != nil {
-					unlock()
-					b.Close()
-					return err
-				}
-				handles[e.BlobID] = h
-			}
-			if val, err = h.write(raw); err != nil {
+			if val, err = handles[e.BlobID].write(raw); err != nil {
 				unlock()
 				b.Close()
 				return err
@@ -250,6 +252,43 @@ func (s *Store) PutSlivers(shard uint16, entries []SliverEntry) error {
 		}
 	}
 	return nil
+}
+
+// openFiles acquires into handles the files of the entries whose BCS forms
+// (raws) go to files, 16 at a time.
+func (s *Store) openFiles(entries []SliverEntry, raws [][]byte, handles map[encoding.BlobID]*fileHandle) error {
+	var ids []encoding.BlobID
+	seen := map[encoding.BlobID]bool{}
+	for i, e := range entries {
+		if !seen[e.BlobID] && len(raws[i]) >= fileThreshold {
+			seen[e.BlobID] = true
+			ids = append(ids, e.BlobID)
+		}
+	}
+	var mu sync.Mutex
+	var first error
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			h, err := s.files.acquire(id, true)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			handles[id] = h
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // syncAll syncs the files of handles, several at once so that the file
