@@ -117,3 +117,32 @@ func BenchmarkScanSlivers(b *testing.B) {
 		from[31]++ // blobID(i) ends in 0x5a: the next key is past it
 	}
 }
+
+// BenchmarkPutSliverPerBlob puts slivers as a node receives them, from 8
+// writers: n per blob (a primary and a secondary per shard held: 2 for a
+// node with one shard, 50 for a node with 25).
+func BenchmarkPutSliverPerBlob(b *testing.B) {
+	for _, n := range []int{2, 50} {
+		for _, size := range benchSizes {
+			b.Run(fmt.Sprintf("%d/%s", n, sizeName(size)), func(b *testing.B) {
+				s := mustOpen(b, b.TempDir(), Options{})
+				sl := testSliver(encoding.Primary, 0, 1, size)
+				b.SetBytes(int64(size))
+				b.SetParallelism(4)
+				var next = make(chan int, 1)
+				next <- 0
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						i := <-next
+						next <- i + 1
+						if err := s.PutSliver(uint16(i%n), blobID(i/n), sl); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}

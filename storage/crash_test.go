@@ -42,7 +42,7 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("only run as a child of TestCrashKill")
 	}
 	start, _ := strconv.Atoi(os.Getenv(crashEnv + "_START"))
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{sliverFileMin: testFileMin})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(2)
@@ -137,7 +137,7 @@ func TestCrashKill(t *testing.T) {
 		}
 		next = (next + 8 + 3) &^ 3 // past what the killed goroutines were writing; goroutine 0 keeps i%4 == 0
 
-		s, err := Open(dir, Options{})
+		s, err := Open(dir, Options{sliverFileMin: testFileMin})
 		if err != nil {
 			t.Fatalf("reopen after kill: %v", err)
 		}
@@ -180,7 +180,7 @@ func TestCrashPowerLoss(t *testing.T) {
 	}{{"synced", false, 0}, {"synced+partial", false, 50}, {"nosync", true, 0}} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := vfs.NewCrashableMem()
-			s, err := Open("db", Options{FS: fs, NoSync: tc.noSync})
+			s, err := Open("db", Options{sliverFileMin: testFileMin, FS: fs, NoSync: tc.noSync})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,7 +218,7 @@ func TestCrashPowerLoss(t *testing.T) {
 			wg.Wait()
 			s.Close()
 
-			r, err := Open("db", Options{FS: clone})
+			r, err := Open("db", Options{sliverFileMin: testFileMin, FS: clone})
 			if err != nil {
 				t.Fatalf("open after power loss: %v", err)
 			}

@@ -126,7 +126,7 @@ func TestOpenOlderFormat(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s := mustOpen(t, "db", Options{FS: fs})
+	s := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: fs})
 	if got, err := s.GetSliver(2, encoding.Primary, blobID(1)); err != nil || !reflect.DeepEqual(got, sl) {
 		t.Fatalf("sliver of the older database: %v", err)
 	}

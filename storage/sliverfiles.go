@@ -24,9 +24,12 @@ import (
 // fdatasyncs, reads, hole punching, unlinking) and the pending-space records
 // that make freeing space crash-safe.
 
-// fileThreshold is the smallest sliver wire form stored in the blob's sliver
-// file rather than inline in pebble.
-const fileThreshold = 16 << 10
+// DefaultSliverFileMin is the default smallest sliver wire form stored in
+// its blob's sliver file rather than inline in pebble (Options has a test
+// override). Below it a new file's creation and the file's own fdatasync
+// cost more than writing the bytes twice through pebble (see the package
+// comment).
+const DefaultSliverFileMin = 256 << 10
 
 // maxOpenFiles bounds the cached file handles (idle ones are closed, least
 // recently used first).
@@ -114,6 +117,7 @@ type sliverFiles struct {
 	fs     vfs.FS
 	dir    string
 	noSync bool
+	min    int // the smallest wire form stored in a file
 
 	// locks[lockIndex(id)] is the lock of blob id's file: puts and reads
 	// hold it shared from reading or writing a pointer until they are done
@@ -172,8 +176,8 @@ func (g *syncGroup) sync(do func() error) error {
 	return nil
 }
 
-func newSliverFiles(fs vfs.FS, dbDir string, noSync bool) (*sliverFiles, error) {
-	sf := &sliverFiles{fs: fs, dir: fs.PathJoin(dbDir, "slivers"), noSync: noSync,
+func newSliverFiles(fs vfs.FS, dbDir string, noSync bool, min int) (*sliverFiles, error) {
+	sf := &sliverFiles{fs: fs, dir: fs.PathJoin(dbDir, "slivers"), noSync: noSync, min: min,
 		handles: map[encoding.BlobID]*fileHandle{}, idle: list.New(), maxOpen: maxOpenFiles}
 	if _, err := fs.Stat(sf.dir); err == nil {
 		return sf, nil

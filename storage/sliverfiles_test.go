@@ -167,7 +167,7 @@ func TestSliverFiles(t *testing.T) {
 // malformed pointer are ErrCorrupt, never a panic or a wrong sliver.
 func TestSliverFileCorruption(t *testing.T) {
 	fs := vfs.NewMem()
-	s := mustOpen(t, "db", Options{FS: fs})
+	s := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: fs})
 	id := blobID(3)
 	mustPut(t, s, 0, id, testSliver(encoding.Primary, 0, 1, bigSize))
 	f, err := fs.OpenReadWrite(s.files.path(id), vfs.WriteCategoryUnspecified)
@@ -343,7 +343,7 @@ func TestSliverFileHandles(t *testing.T) {
 // blocks while the file stays for the blob's other slivers.
 func TestPunchHole(t *testing.T) {
 	dir := t.TempDir()
-	s := mustOpen(t, dir, Options{})
+	s := mustOpen(t, dir, Options{sliverFileMin: testFileMin})
 	id := blobID(9)
 	for shard := uint16(0); shard < 4; shard++ {
 		mustPut(t, s, shard, id, testSliver(encoding.Primary, shard, int(shard), 1<<20))
@@ -396,9 +396,9 @@ func TestSliverFileCrash(t *testing.T) {
 
 	t.Run("written, not committed", func(t *testing.T) {
 		fs := vfs.NewCrashableMem()
-		s := mustOpen(t, "db", Options{FS: fs})
+		s := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: fs})
 		clone := image(t, s, fs, "written", func() { mustPut(t, s, 1, id, sl) })
-		r := mustOpen(t, "db", Options{FS: clone})
+		r := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: clone})
 		if ok, _ := r.HasSliver(1, encoding.Primary, id); ok {
 			t.Fatal("uncommitted sliver visible")
 		}
@@ -421,9 +421,9 @@ func TestSliverFileCrash(t *testing.T) {
 
 	t.Run("committed", func(t *testing.T) {
 		fs := vfs.NewCrashableMem()
-		s := mustOpen(t, "db", Options{FS: fs})
+		s := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: fs})
 		clone := image(t, s, fs, "committed", func() { mustPut(t, s, 1, id, sl) })
-		r := mustOpen(t, "db", Options{FS: clone})
+		r := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: clone})
 		if got, err := r.GetSliver(1, encoding.Primary, id); err != nil || !reflect.DeepEqual(got, sl) {
 			t.Fatalf("committed sliver after the crash: %v", err)
 		}
@@ -440,7 +440,7 @@ func TestSliverFileCrash(t *testing.T) {
 	} {
 		t.Run("deleting/"+tc.name, func(t *testing.T) {
 			fs := vfs.NewCrashableMem()
-			s := mustOpen(t, "db", Options{FS: fs})
+			s := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: fs})
 			mustPut(t, s, 1, id, sl)
 			mustPut(t, s, 2, id, other)
 			clone := image(t, s, fs, "deleted", func() {
@@ -451,7 +451,7 @@ func TestSliverFileCrash(t *testing.T) {
 			if fileExists(t, s, id) == tc.gone {
 				t.Fatalf("file exists: %v", !tc.gone)
 			}
-			r := mustOpen(t, "db", Options{FS: clone})
+			r := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: clone})
 			if ok, _ := r.HasSliver(1, encoding.Primary, id); ok {
 				t.Fatal("deleted sliver back after the crash")
 			}
@@ -471,7 +471,7 @@ func TestSliverFileCrash(t *testing.T) {
 
 	t.Run("PutSliverFrom acknowledged", func(t *testing.T) {
 		fs := vfs.NewCrashableMem()
-		s := mustOpen(t, "db", Options{FS: fs})
+		s := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: fs})
 		raw := encoding.MarshalSliver(sl)
 		for i := 0; i < 3; i++ {
 			if err := s.PutSliverFrom(uint16(i), encoding.Primary, blobID(i), len(raw), func(b []byte) error {
@@ -482,11 +482,26 @@ func TestSliverFileCrash(t *testing.T) {
 			}
 		}
 		clone := fs.CrashClone(vfs.CrashCloneCfg{})
-		r := mustOpen(t, "db", Options{FS: clone})
+		r := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: clone})
 		for i := 0; i < 3; i++ {
 			if got, err := r.GetSliver(uint16(i), encoding.Primary, blobID(i)); err != nil || !reflect.DeepEqual(got, sl) {
 				t.Fatalf("acknowledged sliver %d after the crash: %v", i, err)
 			}
 		}
 	})
+}
+
+// testFileMin is the sliver-file threshold of the tests, so that slivers of
+// tens of kilobytes exercise both forms.
+const testFileMin = 16 << 10
+
+// TestSliverFileDefaultMin: by default, slivers below DefaultSliverFileMin
+// stay inline.
+func TestSliverFileDefaultMin(t *testing.T) {
+	s := mustOpen(t, "db", Options{FS: vfs.NewMem()})
+	mustPut(t, s, 0, blobID(1), testSliver(encoding.Primary, 0, 1, DefaultSliverFileMin-100))
+	mustPut(t, s, 0, blobID(2), testSliver(encoding.Primary, 0, 2, DefaultSliverFileMin))
+	if isPointer(storedValue(t, s, 0, encoding.Primary, blobID(1))) || !isPointer(storedValue(t, s, 0, encoding.Primary, blobID(2))) {
+		t.Fatal("threshold not applied")
+	}
 }

@@ -81,7 +81,7 @@ func (s *Store) PutSliverFrom(shard uint16, t encoding.SliverType, id encoding.B
 		return err
 	}
 	defer s.release()
-	if size >= fileThreshold {
+	if size >= s.files.min {
 		buf := getBuf(size)
 		defer putBuf(buf)
 		raw := *buf
@@ -149,7 +149,7 @@ func (s *Store) putRaw(shard uint16, t encoding.SliverType, id encoding.BlobID, 
 		return err
 	}
 	val := raw
-	if len(raw) >= fileThreshold {
+	if len(raw) >= s.files.min {
 		if val, err = s.files.writeFile(id, raw); err != nil {
 			l.RUnlock()
 			return err
@@ -221,7 +221,7 @@ func (s *Store) PutSlivers(shard uint16, entries []SliverEntry) error {
 		pendingFor(b, e.BlobID, old)
 		raw := raws[i]
 		val := raw
-		if len(raw) >= fileThreshold {
+		if len(raw) >= s.files.min {
 			if val, err = handles[e.BlobID].write(raw); err != nil {
 				unlock()
 				b.Close()
@@ -260,7 +260,7 @@ func (s *Store) openFiles(entries []SliverEntry, raws [][]byte, handles map[enco
 	var ids []encoding.BlobID
 	seen := map[encoding.BlobID]bool{}
 	for i, e := range entries {
-		if !seen[e.BlobID] && len(raws[i]) >= fileThreshold {
+		if !seen[e.BlobID] && len(raws[i]) >= s.files.min {
 			seen[e.BlobID] = true
 			ids = append(ids, e.BlobID)
 		}

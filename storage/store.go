@@ -62,6 +62,9 @@ type Options struct {
 	NoSync bool
 	// Logger receives pebble's log; nil discards it.
 	Logger pebble.Logger
+
+	// sliverFileMin overrides DefaultSliverFileMin (tests).
+	sliverFileMin int
 }
 
 // Default sizes.
@@ -83,6 +86,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = quietLogger{}
+	}
+	if o.sliverFileMin == 0 {
+		o.sliverFileMin = DefaultSliverFileMin
 	}
 	return o
 }
@@ -162,7 +168,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.NoSync {
 		wo = pebble.NoSync
 	}
-	files, err := newSliverFiles(opts.FS, dir, opts.NoSync)
+	files, err := newSliverFiles(opts.FS, dir, opts.NoSync, opts.sliverFileMin)
 	if err != nil {
 		db.Close()
 		return nil, err

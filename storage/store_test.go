@@ -17,11 +17,11 @@ import (
 func backends(t *testing.T, f func(t *testing.T, open func() *Store)) {
 	t.Run("disk", func(t *testing.T) {
 		dir := t.TempDir()
-		f(t, func() *Store { return mustOpen(t, dir, Options{}) })
+		f(t, func() *Store { return mustOpen(t, dir, Options{sliverFileMin: testFileMin}) })
 	})
 	t.Run("mem", func(t *testing.T) {
 		fs := vfs.NewMem()
-		f(t, func() *Store { return mustOpen(t, "db", Options{FS: fs}) })
+		f(t, func() *Store { return mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: fs}) })
 	})
 }
 
@@ -270,7 +270,7 @@ func TestStateRecords(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	s := mustOpen(t, "db", Options{FS: vfs.NewMem()})
+	s := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: vfs.NewMem()})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -286,10 +286,10 @@ func TestClosed(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
-	if _, err := Open("db", Options{FS: vfs.NewMem(), MemTableSize: 1000}); !errors.Is(err, ErrOptions) {
+	if _, err := Open("db", Options{sliverFileMin: testFileMin, FS: vfs.NewMem(), MemTableSize: 1000}); !errors.Is(err, ErrOptions) {
 		t.Fatalf("small memtable: %v", err)
 	}
-	if _, err := Open("db", Options{FS: vfs.NewMem(), CacheSize: -1}); !errors.Is(err, ErrOptions) {
+	if _, err := Open("db", Options{sliverFileMin: testFileMin, FS: vfs.NewMem(), CacheSize: -1}); !errors.Is(err, ErrOptions) {
 		t.Fatalf("negative cache: %v", err)
 	}
 }
@@ -297,7 +297,7 @@ func TestOptionsValidate(t *testing.T) {
 // TestCorruptRecords overwrites each kind of record with garbage and checks
 // that reads fail with ErrCorrupt instead of panicking.
 func TestCorruptRecords(t *testing.T) {
-	s := mustOpen(t, "db", Options{FS: vfs.NewMem()})
+	s := mustOpen(t, "db", Options{sliverFileMin: testFileMin, FS: vfs.NewMem()})
 	md := testMetadata(t, 2)
 	garbage := [][]byte{nil, {0xff}, bytes.Repeat([]byte{0x80}, 40), {0, 1, 2}}
 	for _, g := range garbage {
@@ -351,4 +351,4 @@ func TestCorruptRecords(t *testing.T) {
 
 var shardMax uint16 = 0xffff
 
-func memOptions() Options { return Options{FS: vfs.NewMem()} }
+func memOptions() Options { return Options{sliverFileMin: testFileMin, FS: vfs.NewMem()} }
