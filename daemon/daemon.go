@@ -2,8 +2,11 @@
 // §8.1–8.2) over the SDK (package client): the publisher stores request
 // bodies (PUT /v1/blobs) and answers Walrus's newlyCreated/alreadyCertified/markedInvalid
 // JSON; the aggregator serves blobs by blob ID (whole, one Range, a
-// byte-range query, or streamed) and by Blob object ID (attributes in the
-// allowed list become response headers). Handler serves either or both
+// byte-range query, or streamed), by Blob object ID (attributes in the
+// allowed list become response headers), and several at once
+// (/v1alpha/blobs/concat, concat.go). With Config.Auth the publisher is
+// Walrus's authenticated publisher: each store needs a single-use JWT
+// whose claims allow it (auth.go, jwt.go). Handler serves either or both
 // (the `walrus publisher|aggregator|daemon` commands), plus /status and the
 // OpenAPI description at /v1/api.
 //
@@ -89,6 +92,14 @@ type Config struct {
 	// by-object-id reads (DefaultAllowedHeaders if nil; compared
 	// case-insensitively).
 	AllowedHeaders []string
+	// Auth, if set, makes the publisher an authenticated one: stores need
+	// a JWT (see AuthConfig).
+	Auth *AuthConfig
+	// MaxConcatIDs bounds the blobs of one /v1alpha/blobs/concat request
+	// (DefaultMaxConcatIDs); MaxConcatBodySize its POST body in bytes
+	// (DefaultMaxConcatBodySize).
+	MaxConcatIDs      int
+	MaxConcatBodySize int64
 	// Registerer receives the metrics; nil: none are exported.
 	Registerer prometheus.Registerer
 	// Logger receives request errors; nil discards them.
@@ -124,6 +135,16 @@ func (c Config) WithDefaults() Config {
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = DefaultReadTimeout
 	}
+	if c.Auth != nil {
+		a := c.Auth.withDefaults()
+		c.Auth = &a
+	}
+	if c.MaxConcatIDs == 0 {
+		c.MaxConcatIDs = DefaultMaxConcatIDs
+	}
+	if c.MaxConcatBodySize == 0 {
+		c.MaxConcatBodySize = DefaultMaxConcatBodySize
+	}
 	if c.AllowedHeaders == nil {
 		c.AllowedHeaders = DefaultAllowedHeaders
 	}
@@ -145,7 +166,7 @@ func (c *Config) Validate() error {
 	case !allTokens(c.AllowedHeaders):
 		return fmt.Errorf("%w: allowed headers %q: want header names (letters, digits, -)", ErrConfig, c.AllowedHeaders)
 	case c.MaxBodySize < 0, c.MaxConcurrentRequests < 0, c.MaxQueuedRequests < 0, c.MaxConcurrentReads < 0,
-		c.MaxQueuedReads < 0, c.QueueTimeout < 0, c.BodyTimeout < 0, c.StoreTimeout < 0, c.ReadTimeout < 0:
+		c.MaxQueuedReads < 0, c.MaxConcatIDs < 0, c.MaxConcatBodySize < 0, c.QueueTimeout < 0, c.BodyTimeout < 0, c.StoreTimeout < 0, c.ReadTimeout < 0:
 		return fmt.Errorf("%w: negative limit", ErrConfig)
 	}
 	return nil
@@ -162,6 +183,7 @@ type Server struct {
 	// sameBlob serializes stores of the same bytes.
 	sameBlob keyedLock
 	sizes    sizeCache
+	auth     *auth // nil: an open publisher
 	handler  http.Handler
 }
 
@@ -180,6 +202,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, h := range cfg.AllowedHeaders {
 		s.allowed[lower(h)] = http.CanonicalHeaderKey(h)
+	}
+	if cfg.Publisher && cfg.Auth != nil {
+		a, err := newAuth(*cfg.Auth)
+		if err != nil {
+			return nil, err
+		}
+		s.auth = a
 	}
 	if cfg.Registerer != nil {
 		if err := s.metrics.register(cfg.Registerer, s); err != nil {
@@ -212,6 +241,8 @@ const (
 	routeByObject    = "GET /v1/blobs/by-object-id/{object_id}"
 	routeByteRange   = "GET /v1/blobs/{blob_id}/byte-range"
 	routeStream      = "GET /v1alpha/blobs/{blob_id}/stream"
+	routeConcat      = "GET /v1alpha/blobs/concat"
+	routeConcatPost  = "POST /v1alpha/blobs/concat"
 	routeStatus      = "GET /status"
 	routeAPI         = "GET /v1/api"
 	routeUnknown     = "unknown"
@@ -240,6 +271,8 @@ func (s *Server) routes() http.Handler {
 			}
 		})
 		mux.HandleFunc(routeStream, s.handleStream)
+		mux.HandleFunc(routeConcat, s.handleConcat)
+		mux.HandleFunc(routeConcatPost, s.handleConcat)
 	}
 	mux.HandleFunc(routeStatus, s.handleStatus)
 	mux.HandleFunc(routeAPI, s.handleAPI)

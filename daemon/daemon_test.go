@@ -3,6 +3,9 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -410,6 +413,233 @@ func TestDaemon(t *testing.T) {
 		}
 		if a := do(t, http.MethodPost, url+"/v1/blobs/"+id, nil); a.code != 405 || a.reason() != ReasonMethodNotAllowed || a.header.Get("Allow") == "" {
 			t.Fatalf("POST to a blob: %v", a)
+		}
+	})
+
+	t.Run("Concat", func(t *testing.T) {
+		b := randomBlob(40, 70_000)
+		rb := put(t, url, b, "")
+		idB, objB := rb.NewlyCreated.BlobObject.BlobID, rb.NewlyCreated.BlobObject.ID
+		// The empty blob (StoreAndRead stored it).
+		emd, err := encoding.ComputeMetadata(nil, tn.nw.Shards())
+		if err != nil {
+			t.Fatal(err)
+		}
+		idE := emd.BlobID.String()
+		obj, perr := parseObjectID(objB)
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		if err := tn.c.SetAttributes(tn.ctx, obj, map[string]string{"content-type": "text/csv", "x-other": "no"}); err != nil {
+			t.Fatal(err)
+		}
+		etag := func(ids ...string) string {
+			s := sha256.Sum256([]byte(strings.Join(ids, ",")))
+			return base64.RawURLEncoding.EncodeToString(s[:])
+		}
+		want := append(append([]byte(nil), blob...), b...)
+		a := do(t, http.MethodGet, url+"/v1alpha/blobs/concat?ids="+id+","+idE+","+idB, nil)
+		if a.code != 200 || !bytes.Equal(a.body, want) || a.header.Get("Content-Length") != fmt.Sprint(len(want)) ||
+			a.header.Get("ETag") != etag(id, idE, idB) || a.header.Get("Cache-Control") != cacheControl {
+			t.Fatalf("GET concat: %d, %d bytes, headers %v", a.code, len(a.body), a.header)
+		}
+		// Spaces and empty IDs are dropped, a blob may come twice.
+		a = do(t, http.MethodGet, url+"/v1alpha/blobs/concat?ids=%20"+idB+"%20,,"+idB, nil)
+		if a.code != 200 || !bytes.Equal(a.body, append(append([]byte(nil), b...), b...)) || a.header.Get("ETag") != etag(idB, idB) {
+			t.Fatalf("GET concat twice: %d, %d bytes", a.code, len(a.body))
+		}
+		// POST, an object ID first: its allowed attributes become headers.
+		body := fmt.Sprintf(`{"ids":[%q,%q],"skip_consistency_check":true}`, objB, id)
+		a = do(t, http.MethodPost, url+"/v1alpha/blobs/concat", strings.NewReader(body))
+		if a.code != 200 || !bytes.Equal(a.body, append(append([]byte(nil), b...), blob...)) || a.header.Get("Content-Type") != "text/csv" ||
+			a.header.Get("X-Other") != "" || a.header.Get("ETag") != etag(objB, id) {
+			t.Fatalf("POST concat: %d, %d bytes, headers %v", a.code, len(a.body), a.header)
+		}
+		if a := do(t, http.MethodGet, url+"/v1alpha/blobs/concat?strict_consistency_check=true&ids="+idB+","+id, nil); a.code != 200 ||
+			!bytes.Equal(a.body, append(append([]byte(nil), b...), blob...)) {
+			t.Fatalf("strict concat: %v", a)
+		}
+		if a := do(t, http.MethodHead, url+"/v1alpha/blobs/concat?ids="+id+","+idB, nil); a.code != 200 || len(a.body) != 0 ||
+			a.header.Get("Content-Length") != fmt.Sprint(len(want)) {
+			t.Fatalf("HEAD concat: %v %v", a, a.header)
+		}
+		if a := do(t, http.MethodGet, url+"/v1alpha/blobs/concat?ids="+id+","+idB, nil, "If-None-Match", `"`+etag(id, idB)+`"`); a.code != 304 {
+			t.Fatalf("If-None-Match: %v", a)
+		}
+		missing, _ := encoding.ComputeMetadata([]byte("never stored either"), tn.nw.Shards())
+		many := strings.TrimSuffix(strings.Repeat(idB+",", DefaultMaxConcatIDs+1), ",")
+		for _, c := range []struct {
+			method, query, body string
+			code                int
+			reason              string
+		}{
+			{"GET", "", "", 400, ReasonInvalidParameter},
+			{"GET", "ids=", "", 400, ReasonInvalidParameter},
+			{"GET", "ids=" + idB + "&ids=" + idB, "", 400, ReasonInvalidParameter},
+			{"GET", "ids=" + idB + ",nope", "", 400, ReasonInvalidBlobID},
+			{"GET", "ids=" + idB + "&color=red", "", 400, ReasonInvalidParameter},
+			{"GET", "ids=" + idB + "&strict_consistency_check=true&skip_consistency_check=true", "", 400, ReasonInvalidParameter},
+			{"GET", "ids=" + many, "", 400, ReasonInvalidParameter},
+			{"GET", "ids=" + idB + "," + missing.BlobID.String(), "", 404, ReasonBlobNotFound},
+			{"GET", "ids=0x1234," + idB, "", 404, ReasonObjectNotFound},
+			{"POST", "", `{"ids":["` + idB + `"],"other":1}`, 400, ReasonInvalidParameter},
+			{"POST", "", `{"ids":[]}`, 400, ReasonInvalidParameter},
+			{"POST", "", `{}`, 400, ReasonInvalidParameter},
+			{"POST", "", `{"ids":"` + idB + `"}`, 400, ReasonInvalidParameter},
+			{"POST", "", `{"ids":["` + idB + `"]} []`, 400, ReasonInvalidParameter},
+			{"POST", "", `{"ids":["` + strings.Repeat("A", DefaultMaxConcatBodySize) + `"]}`, 413, ReasonTooLarge},
+			{"PUT", "", "", 405, ReasonMethodNotAllowed},
+		} {
+			a := do(t, c.method, url+"/v1alpha/blobs/concat?"+c.query, strings.NewReader(c.body))
+			if a.code != c.code || a.reason() != c.reason || a.header.Get("ETag") != "" {
+				t.Errorf("%s concat?%.60s %.60s: %v", c.method, c.query, c.body, a)
+			}
+		}
+		a = do(t, http.MethodGet, url+"/v1alpha/blobs/concat?ids="+idB+","+missing.BlobID.String(), nil)
+		if !strings.Contains(string(a.body), missing.BlobID.String()) {
+			t.Errorf("the 404 does not name the missing blob: %s", a.body)
+		}
+	})
+
+	t.Run("ConcatCutMidStream", func(t *testing.T) {
+		// A concat whose second blob is deleted while the first is being
+		// sent: the answer started (200 and a Content-Length), so the
+		// connection is cut; the bytes received are a prefix of the right
+		// ones. The first blob is larger than the loopback socket buffers,
+		// so the server is still writing it when the client stops reading.
+		big := randomBlob(41, 24<<20)
+		small := randomBlob(42, 10_000)
+		idBig := put(t, url, big, "").NewlyCreated.BlobObject.BlobID
+		idSmall, err := encoding.ParseBlobID(put(t, url, small, "").NewlyCreated.BlobObject.BlobID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(url + "/v1alpha/blobs/concat?ids=" + idBig + "," + idSmall.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 || resp.ContentLength != int64(len(big)+len(small)) {
+			t.Fatalf("concat: %d, Content-Length %d", resp.StatusCode, resp.ContentLength)
+		}
+		head := make([]byte, 1000)
+		if _, err := io.ReadFull(resp.Body, head); err != nil || !bytes.Equal(head, big[:1000]) {
+			t.Fatalf("first bytes: %v", err)
+		}
+		if _, err := tn.c.Delete(tn.ctx, idSmall); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			a, err := try(http.MethodGet, url+"/v1/blobs/"+idSmall.String(), nil)
+			if err == nil && a.code == 404 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the deleted blob still reads: %v %v", a, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		rest, err := io.ReadAll(resp.Body)
+		got := append(head, rest...)
+		if err == nil || len(got) >= len(big)+len(small) {
+			t.Fatalf("the answer was not cut: %d bytes, %v", len(got), err)
+		}
+		if !bytes.Equal(got, append(big, small...)[:len(got)]) {
+			t.Fatalf("the %d bytes received are not a prefix of the blobs", len(got))
+		}
+		t.Logf("cut after %d of %d bytes: %v", len(got), len(big)+len(small), err)
+	})
+
+	t.Run("AuthenticatedPublisher", func(t *testing.T) {
+		_, au := serve(t, Config{Client: tn.c, Publisher: true, Aggregator: true,
+			Auth: &AuthConfig{Secret: "0x" + hex.EncodeToString(testSecret), VerifyUpload: true}})
+		exp := time.Now().Add(10 * time.Minute).Unix()
+		to := chain.Address{0x42}
+		storeWith := func(query string, body io.Reader, hdr ...string) answer {
+			return do(t, http.MethodPut, au+"/v1/blobs"+query, body, hdr...)
+		}
+		auth := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+		data := randomBlob(43, 500)
+
+		a := storeWith("", bytes.NewReader(data))
+		if a.code != 401 || a.reason() != ReasonMissingToken || a.header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("no token: %v %v", a, a.header)
+		}
+		if a := do(t, http.MethodPut, au+"/v1/store", bytes.NewReader(data)); a.code != 401 {
+			t.Fatalf("legacy route without a token: %v", a)
+		}
+		forged := makeToken(t, "HS256", map[string]any{"exp": exp, "jti": "forged"}, hmacSigner(sha256.New, []byte("guess")))
+		if a := storeWith("", bytes.NewReader(data), auth(forged)...); a.code != 401 || a.reason() != ReasonInvalidSignature {
+			t.Fatalf("forged token: %v", a)
+		}
+		if a := storeWith("", bytes.NewReader(data), auth(makeToken(t, "none", map[string]any{"exp": exp, "jti": "none"}, nil))...); a.code != 401 {
+			t.Fatalf("alg none: %v", a)
+		}
+		old := hs256(t, map[string]any{"exp": time.Now().Add(-time.Hour).Unix(), "jti": "old"})
+		if a := storeWith("", bytes.NewReader(data), auth(old)...); a.code != 401 || a.reason() != ReasonExpiredSignature {
+			t.Fatalf("expired token: %v", a)
+		}
+
+		// A token for 2 epochs, to 0x42, at most 1000 bytes: requests it does
+		// not allow are refused before the body, and do not spend it.
+		tok := hs256(t, map[string]any{"exp": exp, "jti": "store-1", "epochs": 2, "send_object_to": to.String(), "max_size": 1000})
+		for _, c := range []struct {
+			query  string
+			size   int
+			reason string
+		}{
+			{"?epochs=1&send_object_to=" + to.String(), 500, ReasonInvalidEpochs},
+			{"?epochs=2", 500, ReasonMissingSendObjectTo},
+			{"?epochs=2&send_object_to=0x43", 500, ReasonInvalidSendObjectTo},
+			{"?epochs=2&send_object_to=" + to.String(), 2000, ReasonMaxSizeExceeded},
+		} {
+			if a := storeWith(c.query, bytes.NewReader(randomBlob(44, c.size)), auth(tok)...); a.code != 400 || a.reason() != c.reason {
+				t.Fatalf("store%s of %d bytes: %v", c.query, c.size, a)
+			}
+		}
+		a = storeWith("?epochs=2&send_object_to="+to.String(), bytes.NewReader(data), auth(tok)...)
+		var res storeJSON
+		if a.code != 200 || json.Unmarshal(a.body, &res) != nil || res.NewlyCreated == nil || res.NewlyCreated.BlobObject.Storage.EndEpoch != chain.GenesisEpoch+2 {
+			t.Fatalf("authorized store: %v", a)
+		}
+		objID, _ := parseObjectID(res.NewlyCreated.BlobObject.ID)
+		if info, err := tn.c.BlobByObjectID(tn.ctx, objID); err != nil || info.Owner != to {
+			t.Fatalf("the Blob object went to %v (%v), not %s", info, err, to)
+		}
+		// Single use.
+		if a := storeWith("?epochs=2&send_object_to="+to.String(), bytes.NewReader(data), auth(tok)...); a.code != 401 || a.reason() != ReasonTokenAlreadyUsed {
+			t.Fatalf("token reused: %v", a)
+		}
+		// A body without Content-Length is read no further than the token's
+		// size allows; the token is spent (its body was read).
+		sized := hs256(t, map[string]any{"exp": exp, "jti": "store-2", "size": 100})
+		req, _ := http.NewRequest(http.MethodPut, au+"/v1/blobs", io.MultiReader(bytes.NewReader(make([]byte, 150))))
+		req.ContentLength = -1
+		req.Header.Set("Authorization", "Bearer "+sized)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if a := (answer{resp.StatusCode, resp.Header, rb}); a.code != 400 || a.reason() != ReasonInvalidSize {
+			t.Fatalf("chunked body over the token's size: %v", a)
+		}
+		if a := storeWith("", bytes.NewReader(make([]byte, 100)), auth(sized)...); a.code != 401 || a.reason() != ReasonTokenAlreadyUsed {
+			t.Fatalf("token spent on a refused body: %v", a)
+		}
+		// The aggregator's routes need no token; the API description says
+		// how to authenticate.
+		if a := do(t, http.MethodGet, au+"/v1/blobs/"+res.NewlyCreated.BlobObject.BlobID, nil); a.code != 200 || !bytes.Equal(a.body, data) {
+			t.Fatalf("read from the authenticated daemon: %v", a)
+		}
+		if a := do(t, http.MethodGet, au+"/v1/api", nil); a.code != 200 || !strings.Contains(string(a.body), "bearerJWT") {
+			t.Fatalf("api: %v", a)
+		}
+		var st Status
+		if a := do(t, http.MethodGet, au+"/status", nil); a.code != 200 || json.Unmarshal(a.body, &st) != nil || !st.Authenticated {
+			t.Fatalf("status: %v", a)
 		}
 	})
 

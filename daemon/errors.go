@@ -30,6 +30,10 @@ type apiError struct {
 	ContentRange string
 	// Allow is sent as Allow when set (405 answers).
 	Allow string
+	// WWWAuthenticate is sent as WWW-Authenticate when set (401 answers).
+	WWWAuthenticate string
+	// Domain is the ErrorInfo domain (Domain if empty).
+	Domain string
 }
 
 func (e *apiError) Error() string { return e.Reason + ": " + e.Message }
@@ -144,7 +148,11 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}
 	var b errorBody
 	b.Error.Code, b.Error.Status, b.Error.Message = e.Code, e.Status, e.Message
-	b.Error.Details = []errorInfo{{Type: "ErrorInfo", Reason: e.Reason, Domain: Domain, Metadata: map[string]string{}}}
+	domain := e.Domain
+	if domain == "" {
+		domain = Domain
+	}
+	b.Error.Details = []errorInfo{{Type: "ErrorInfo", Reason: e.Reason, Domain: domain, Metadata: map[string]string{}}}
 	body, _ := json.Marshal(&b)
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -154,6 +162,9 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}
 	if e.Allow != "" {
 		h.Set("Allow", e.Allow)
+	}
+	if e.WWWAuthenticate != "" {
+		h.Set("WWW-Authenticate", e.WWWAuthenticate)
 	}
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", fmt.Sprint(e.RetryAfter))

@@ -204,6 +204,8 @@ func FuzzHandler(f *testing.F) {
 		{"PUT", "/v1/blobs", "epochs=3&share=true", ""},
 		{"PUT", "/v1/store", "send_object_to=0x1", ""},
 		{"GET", "/v1/api", "", ""},
+		{"GET", "/v1alpha/blobs/concat", "ids=" + strings.Repeat("A", 43) + ",0x1", ""},
+		{"POST", "/v1alpha/blobs/concat", "", ""},
 		{"POST", "/../v1//blobs/%2F", "%zz", "bytes=-"},
 	} {
 		f.Add(s[0], s[1], s[2], s[3], []byte("body"))

@@ -23,6 +23,10 @@ var routeDocs = []routeDoc{
 	{routeByteRange, "Bytes [start, start+length) of the blob (206 with Content-Range; 416 if start is past the end)", "application/octet-stream",
 		append([]string{"start:integer:first byte (required)", "length:integer:number of bytes, at least 1 (required)"}, readQuery...), false, true},
 	{routeStream, "The blob streamed as its slivers arrive (no Content-Length)", "application/octet-stream", readQuery, false, true},
+	{routeConcat, "The blobs named by ids (blob IDs or Blob object IDs), one after the other, with a Content-Length; 400 bad IDs, 404 a blob or object missing (checked before any byte); a blob failing mid-stream cuts the connection",
+		"application/octet-stream", append([]string{"ids:string:comma-separated blob IDs or object IDs (required)"}, readQuery...), false, true},
+	{routeConcatPost, "As GET /v1alpha/blobs/concat, the IDs in a JSON body {\"ids\":[…],\"strict_consistency_check\":bool,\"skip_consistency_check\":bool}",
+		"application/octet-stream", nil, false, true},
 	{routeStatus, "Which APIs are served, the epoch and committee size, operations in flight and queued", "application/json", nil, true, true},
 	{routeAPI, "This description", "application/json", nil, true, true},
 }
@@ -36,6 +40,16 @@ var storeQuery = []string{
 	"send_object_to:string:address (0x…) that receives the Blob object (excludes share)",
 	"share:boolean:turn the Blob object into a shared blob (excludes send_object_to)",
 	"encoding_type:string:RS2 (the only one)",
+}
+
+// concatSchema is the JSON schema of the concat POST body.
+var concatSchema = map[string]any{
+	"type": "object", "required": []string{"ids"}, "additionalProperties": false,
+	"properties": map[string]any{
+		"ids":                      map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "blob IDs or Blob object IDs"},
+		"strict_consistency_check": map[string]any{"type": "boolean"},
+		"skip_consistency_check":   map[string]any{"type": "boolean"},
+	},
 }
 
 var readQuery = []string{
@@ -74,17 +88,31 @@ func (s *Server) openAPI() []byte {
 		}
 		if r.pattern == routeStore || r.pattern == routeStoreLegacy {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{}}}
+			if s.auth != nil {
+				op["security"] = []map[string]any{{"bearerJWT": []string{}}}
+				op["description"] = "Authenticated publisher: Authorization: Bearer <JWT> with exp and jti (single use), " +
+					"optional iat, epochs or max_epochs, size or max_size, send_object_to; 401 for a missing, invalid, expired or reused token, " +
+					"400 for a request the claims do not allow"
+			}
+		}
+		if r.pattern == routeConcatPost {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": concatSchema}}}
 		}
 		if paths[path] == nil {
 			paths[path] = map[string]any{}
 		}
 		paths[path][strings.ToLower(method)] = op
 	}
-	b, _ := json.MarshalIndent(map[string]any{
+	doc := map[string]any{
 		"openapi": "3.0.3",
 		"info":    map[string]any{"title": "Walrus publisher and aggregator API", "version": "v1"},
 		"paths":   paths,
-	}, "", "  ")
+	}
+	if s.auth != nil {
+		doc["components"] = map[string]any{"securitySchemes": map[string]any{
+			"bearerJWT": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}
+	}
+	b, _ := json.MarshalIndent(doc, "", "  ")
 	return b
 }
 

@@ -24,10 +24,28 @@ func (s *Server) handleStore(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tooLarge(limit))
 		return
 	}
+	// An authenticated publisher checks the token and spends it before
+	// the body is read (AuthConfig).
+	var claims *Claims
+	unspend := func() {}
+	tooLong := tooLarge(limit)
+	if s.auth != nil {
+		c, u, aerr := s.auth.check(r, opts.Epochs, opts.SendObjectTo)
+		if aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		claims, unspend = c, u
+		if n := c.bodyLimit(); n >= 0 && n < limit {
+			limit = n
+			tooLong = claimError(ReasonInvalidSize, "the body is longer than the token's size or max_size %d", n)
+		}
+	}
 	// The slot is taken before the body is read, so that memory is bounded
 	// by MaxConcurrentRequests × MaxBodySize whatever the load.
 	release, aerr := s.stores.acquire(r.Context())
 	if aerr != nil {
+		unspend() // a request shed for load keeps its token for a retry
 		s.shed(w, "store", aerr)
 		return
 	}
@@ -37,11 +55,17 @@ func (s *Server) handleStore(w http.ResponseWriter, r *http.Request) {
 	data, err := readBody(r.Body, r.ContentLength, limit)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			writeError(w, tooLarge(limit))
+			writeError(w, tooLong)
 		} else {
 			writeError(w, badParam("reading the body: %v", err))
 		}
 		return
+	}
+	if claims != nil {
+		if e := claims.checkBody(int64(len(data))); e != nil {
+			writeError(w, e)
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.StoreTimeout)
 	defer cancel()

@@ -18,6 +18,8 @@ type Status struct {
 	Nodes  int    `json:"nodes"`
 	Shards int    `json:"shards"`
 	Error  string `json:"error,omitempty"`
+	// Authenticated says that stores need a JWT (Config.Auth).
+	Authenticated bool `json:"authenticated,omitempty"`
 	// Wallet is the publisher's address.
 	Wallet                string `json:"wallet,omitempty"`
 	MaxBodySize           int64  `json:"maxBodySize,omitempty"`
@@ -40,6 +42,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.Publisher {
 		st.MaxBodySize, st.MaxConcurrentRequests = s.cfg.MaxBodySize, s.cfg.MaxConcurrentRequests
+		st.Authenticated = s.auth != nil
 		if a := s.c.Address(); a != (chain.Address{}) {
 			st.Wallet = a.String()
 		}

@@ -31,6 +31,34 @@ type serveOptions struct {
 	bind, metrics         string
 	maxBodyKiB            int64
 	maxConcurrentRequests int
+	jwt                   jwtOptions
+}
+
+// jwtOptions are Walrus's authenticated-publisher flags.
+type jwtOptions struct {
+	secret, algorithm string
+	expiringSec       int64
+	verifyUpload      bool
+	cacheSize         int
+	cacheRefresh      time.Duration
+}
+
+// authConfig returns the publisher's JWT configuration: nil (an open
+// publisher) unless --jwt-decode-secret, a positive --jwt-expiring-sec or
+// --jwt-verify-upload is given, as Walrus decides.
+func (o jwtOptions) authConfig() (*daemon.AuthConfig, error) {
+	if o.secret == "" && o.expiringSec <= 0 && !o.verifyUpload {
+		return nil, nil
+	}
+	if o.cacheSize <= 0 || o.cacheRefresh <= 0 {
+		return nil, cmdline.Usagef("--jwt-cache-size and --jwt-cache-refresh-interval must be positive")
+	}
+	cfg := &daemon.AuthConfig{Secret: o.secret, Algorithm: o.algorithm, ExpiringSec: o.expiringSec, VerifyUpload: o.verifyUpload,
+		CacheSize: o.cacheSize, CacheRefreshInterval: o.cacheRefresh}
+	if err := cfg.Validate(); err != nil {
+		return nil, cmdline.Usagef("%v", err)
+	}
+	return cfg, nil
 }
 
 func (a *app) serveCommands() []*cobra.Command {
@@ -52,6 +80,9 @@ func (a *app) serveCommand(name, short string, publisher, aggregator bool) *cobr
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.maxBodyKiB <= 0 || o.maxConcurrentRequests <= 0 {
 				return cmdline.Usagef("--max-body-size and --max-concurrent-requests must be positive")
+			}
+			if _, err := o.jwt.authConfig(); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			conn, err := a.connect(ctx)
@@ -85,6 +116,14 @@ func (a *app) serveCommand(name, short string, publisher, aggregator bool) *cobr
 	f.StringVar(&o.metrics, "metrics-address", defaultMetricsAddress, "address to serve metrics on (empty: none)")
 	f.Int64Var(&o.maxBodyKiB, "max-body-size", defaultMaxBodyKiB, "largest blob a store accepts, in KiB")
 	f.IntVar(&o.maxConcurrentRequests, "max-concurrent-requests", daemon.DefaultMaxConcurrentRequests, "stores in progress at once")
+	if publisher {
+		f.StringVar(&o.jwt.secret, "jwt-decode-secret", "", "authenticated publisher: the JWT secret or public key (0x and hex, or the string's bytes); stores need Authorization: Bearer <JWT>")
+		f.StringVar(&o.jwt.algorithm, "jwt-algorithm", "", "JWT algorithm: HS256 (default), HS384, HS512, ES256, ES384, RS256, RS384, RS512, PS256, PS384, PS512, EdDSA")
+		f.Int64Var(&o.jwt.expiringSec, "jwt-expiring-sec", 0, "if positive, tokens need iat with exp - iat equal to this many seconds")
+		f.BoolVar(&o.jwt.verifyUpload, "jwt-verify-upload", false, "check the store's epochs, send_object_to and size against the token's claims")
+		f.IntVar(&o.jwt.cacheSize, "jwt-cache-size", daemon.DefaultJWTCacheSize, "most spent tokens (jti) remembered until they expire")
+		f.DurationVar(&o.jwt.cacheRefresh, "jwt-cache-refresh-interval", daemon.DefaultJWTCacheRefreshInterval, "how often expired tokens leave the replay cache")
+	}
 	return cmd
 }
 
@@ -104,8 +143,15 @@ func (a *app) startDaemon(c *client.Client, o serveOptions, publisher, aggregato
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	auth, err := o.jwt.authConfig()
+	if err != nil {
+		return "", nil, err
+	}
+	if auth != nil && auth.Secret == "" {
+		log.Warn("authenticated publisher without --jwt-decode-secret: token signatures are not checked")
+	}
 	s, err := daemon.New(daemon.Config{Client: c, Publisher: publisher, Aggregator: aggregator, MaxBodySize: o.maxBodyKiB << 10,
-		MaxConcurrentRequests: o.maxConcurrentRequests, Registerer: reg, Logger: log})
+		MaxConcurrentRequests: o.maxConcurrentRequests, Auth: auth, Registerer: reg, Logger: log})
 	if err != nil {
 		return "", nil, err
 	}
