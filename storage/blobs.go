@@ -66,8 +66,10 @@ func (s *Store) HasMetadata(id encoding.BlobID) (bool, error) {
 
 // DeleteBlobData deletes the metadata of blob id and its slivers of both
 // types in the given shards, clears its metadata flag and its entry in the
-// deletion queue, in one durable batch. Blob info and object records stay:
-// they follow the chain.
+// deletion queue, in one durable batch; then it frees the slivers' space in
+// the blob's sliver file, which is unlinked once no sliver of the blob is
+// left in any shard. Blob info and object records stay: they follow the
+// chain.
 func (s *Store) DeleteBlobData(id encoding.BlobID, shards []uint16) error {
 	if err := s.acquire(); err != nil {
 		return err

@@ -11,8 +11,11 @@ import (
 // are big-endian so that byte order is numeric order.
 //
 //	'm' | blob ID                              → metadata (BCS BlobMetadata)
-//	's' | shard u16 | 0x00 | blob ID           → primary sliver (BCS SliverData)
-//	's' | shard u16 | 0x01 | blob ID           → secondary sliver
+//	's' | shard u16 | 0x00 | blob ID           → primary sliver: BCS SliverData, or from
+//	                                             256 KiB a pointer into the blob's sliver
+//	                                             file (0x80 0x00 0x00 ‖ offset u64le ‖
+//	                                             length u32le ‖ CRC-32C u32le)
+//	's' | shard u16 | 0x01 | blob ID           → secondary sliver (the same)
 //	's' | shard u16 | 0xf0                     → shard status
 //	's' | shard u16 | 0xf1 | sliver type       → shard sync progress (last blob ID synced)
 //	'b' | blob ID                              → aggregate blob info (blobinfo.Info)
