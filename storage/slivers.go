@@ -96,19 +96,7 @@ func (s *Store) PutSliverFrom(shard uint16, t encoding.SliverType, id encoding.B
 		}
 		return nil
 	}
-	l := s.files.lock(id)
-	l.RLock()
-	locked := true
-	defer func() {
-		if locked {
-			l.RUnlock()
-		}
-	}()
 	key := sliverKey(shard, t, id)
-	old, err := s.oldValue(key)
-	if err != nil {
-		return err
-	}
 	b := s.db.NewBatch()
 	op := b.SetDeferred(len(key), size)
 	copy(op.Key, key)
@@ -124,12 +112,22 @@ func (s *Store) PutSliverFrom(shard uint16, t encoding.SliverType, id encoding.B
 		b.Close()
 		return fmt.Errorf("storage: put sliver: %w", err)
 	}
+	// The blob's file lock is taken only now: fill may be reading a slow
+	// request body.
+	l := s.files.lock(id)
+	l.RLock()
+	old, err := s.oldValue(key)
+	if err != nil {
+		l.RUnlock()
+		b.Close()
+		return err
+	}
 	pendingFor(b, id, old)
-	if err := s.commit(b); err != nil {
+	err = s.commit(b)
+	l.RUnlock()
+	if err != nil {
 		return fmt.Errorf("storage: put %s sliver of %s in shard %d: %w", t, id, shard, err)
 	}
-	l.RUnlock()
-	locked = false
 	if isPointer(old) {
 		return s.settleLocked(id)
 	}
