@@ -3,10 +3,8 @@ package storage
 import (
 	"bytes"
 	"errors"
-	"os"
 	"reflect"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -337,38 +335,6 @@ func TestSliverFileHandles(t *testing.T) {
 			t.Fatalf("%d handles cached", n)
 		}
 	})
-}
-
-// TestPunchHole: on the OS file system, deleting a sliver frees its disk
-// blocks while the file stays for the blob's other slivers.
-func TestPunchHole(t *testing.T) {
-	dir := t.TempDir()
-	s := mustOpen(t, dir, Options{sliverFileMin: testFileMin})
-	id := blobID(9)
-	for shard := uint16(0); shard < 4; shard++ {
-		mustPut(t, s, shard, id, testSliver(encoding.Primary, shard, int(shard), 1<<20))
-	}
-	blocks := func() int64 {
-		fi, err := os.Stat(s.files.path(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Sys().(*syscall.Stat_t).Blocks * 512
-	}
-	before := blocks()
-	for shard := uint16(0); shard < 3; shard++ {
-		if err := s.DeleteSliver(shard, encoding.Primary, id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	after := blocks()
-	t.Logf("%d bytes allocated before, %d after deleting 3 of 4 slivers", before, after)
-	if after > before/2 {
-		t.Skip("the file system does not punch holes")
-	}
-	if _, err := s.GetSliver(3, encoding.Primary, id); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestSliverFileCrash takes crash images (only synced data and directory
