@@ -388,36 +388,45 @@ func TestDevnetDemo(t *testing.T) {
 	}
 }
 
-func TestDaemonCommand(t *testing.T) {
-	n := startNet(t, devnet.Config{})
-	bind, metrics := freeAddr(t), freeAddr(t)
+// startDaemon runs `walrus --config cfg daemon --bind-address bind args…`
+// until the test ends (it must then exit with 0) and waits until it serves.
+func startDaemon(t *testing.T, cfg, bind string, args ...string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var mu sync.Mutex
 	var errb bytes.Buffer
 	go func() {
-		done <- Run(ctx, []string{"--config", n.cfg, "daemon", "--bind-address", bind, "--metrics-address", metrics, "--max-body-size", "1"},
+		done <- Run(ctx, append([]string{"--config", cfg, "daemon", "--bind-address", bind}, args...),
 			strings.NewReader(""), io.Discard, lockedWriter{&mu, &errb})
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
 			t.Errorf("daemon exit code %d: %s", code, errb.String())
 		}
-	}()
+	})
 	// Wait for the server (the test's deadline bounds the wait).
 	for {
 		resp, err := http.Get("http://" + bind + "/status")
 		if err == nil {
 			resp.Body.Close()
-			break
+			return
 		}
 		select {
 		case code := <-done:
+			mu.Lock()
+			defer mu.Unlock()
 			t.Fatalf("daemon exited with %d: %s", code, errb.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+func TestDaemonCommand(t *testing.T) {
+	n := startNet(t, devnet.Config{})
+	bind, metrics := freeAddr(t), freeAddr(t)
+	startDaemon(t, n.cfg, bind, "--metrics-address", metrics, "--max-body-size", "1")
 	put := func(body []byte) (int, map[string]map[string]any) {
 		req, _ := http.NewRequest(http.MethodPut, "http://"+bind+"/v1/blobs", bytes.NewReader(body))
 		resp, err := http.DefaultClient.Do(req)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,33 +49,7 @@ func TestPublisherJWTCommand(t *testing.T) {
 	n := startNet(t, devnet.Config{})
 	bind := freeAddr(t)
 	const secret = "publisher secret"
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var mu sync.Mutex
-	var errb bytes.Buffer
-	go func() {
-		done <- Run(ctx, []string{"--config", n.cfg, "daemon", "--bind-address", bind, "--metrics-address", "",
-			"--jwt-decode-secret", secret, "--jwt-verify-upload", "--jwt-expiring-sec", "600"},
-			strings.NewReader(""), io.Discard, lockedWriter{&mu, &errb})
-	}()
-	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("daemon exit code %d: %s", code, errb.String())
-		}
-	}()
-	for {
-		resp, err := http.Get("http://" + bind + "/status")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("daemon exited with %d: %s", code, errb.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	startDaemon(t, n.cfg, bind, "--metrics-address", "", "--jwt-decode-secret", secret, "--jwt-verify-upload", "--jwt-expiring-sec", "600")
 	put := func(query, token string) (int, string) {
 		req, _ := http.NewRequest(http.MethodPut, "http://"+bind+"/v1/blobs"+query, strings.NewReader("authenticated blob"))
 		if token != "" {
