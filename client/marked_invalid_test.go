@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -76,5 +77,29 @@ func TestStoreErrorPhase(t *testing.T) {
 	}
 	if f := FailedStore(errors.New("elsewhere")).Error; f.FailurePhase != "unknown" || f.BlobID != nil {
 		t.Fatalf("failure of a plain error %+v", f)
+	}
+}
+
+// TestStoreBurn: Burn destroys the new Blob object in the certifying
+// transaction; the blob stays certified and readable, and the result still
+// reports the object as certified.
+func TestStoreBurn(t *testing.T) {
+	nw, c, ctx := newNet(t)
+	if _, err := c.Store(ctx, []byte("x"), StoreOptions{Burn: true, Share: true}); !errors.Is(err, ErrConfig) {
+		t.Fatalf("burn and share: %v", err)
+	}
+	data := randomBlob(63, 20_000)
+	res, err := c.Store(ctx, data, StoreOptions{Burn: true, Epochs: 2})
+	if err != nil || res.NewlyCreated == nil || res.NewlyCreated.BlobObject.CertifiedEpoch == nil {
+		t.Fatalf("burned store: %+v %v", res, err)
+	}
+	if _, err := nw.Chain().Object(ctx, res.NewlyCreated.BlobObject.ID); err == nil {
+		t.Fatal("the burned Blob object still exists")
+	}
+	if got, err := c.Read(ctx, res.BlobID(), ReadOptions{}); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read of a burned blob: %v", err)
+	}
+	if list, err := c.ListBlobs(ctx, false); err != nil || len(list) != 0 {
+		t.Fatalf("the wallet still lists %+v (%v)", list, err)
 	}
 }

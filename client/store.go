@@ -38,12 +38,20 @@ type StoreOptions struct {
 	// exclusive with SendObjectTo.
 	Share      bool
 	ShareFunds uint64
+	// Burn destroys the new Blob object in the certifying transaction
+	// (Walrus's publisher --burn-after-store): the blob stays stored until
+	// its end epoch, but nobody can delete, extend or transfer it.
+	// Exclusive with SendObjectTo and Share.
+	Burn bool
 }
 
 // validate checks the options that exclude each other.
 func (o *StoreOptions) validate() error {
 	if o.Share && o.SendObjectTo != nil {
 		return fmt.Errorf("%w: share and send-object-to exclude each other", ErrConfig)
+	}
+	if o.Burn && (o.Share || o.SendObjectTo != nil) {
+		return fmt.Errorf("%w: burning the Blob object excludes sharing and sending it", ErrConfig)
 	}
 	return nil
 }
@@ -261,20 +269,37 @@ func (c *Client) store(ctx context.Context, data []byte, opts StoreOptions, endp
 		msgs = append(msgs, &chain.MsgTransferObject{Object: blob.ID, To: *opts.SendObjectTo})
 	case opts.Share:
 		msgs = append(msgs, &chain.MsgShareBlob{Blob: blob.ID, Funds: opts.ShareFunds})
+	case opts.Burn:
+		msgs = append(msgs, &chain.MsgBurnBlob{Blob: blob.ID})
 	}
-	if _, err := c.send(ctx, msgs...); err != nil {
+	inc, err := c.send(ctx, msgs...)
+	if err != nil {
 		if errors.Is(err, chain.ErrEpochRange) || errors.Is(err, chain.ErrCertificate) {
 			return nil, fmt.Errorf("%w: certify: %w", ErrEpochChanged, err)
 		}
 		return nil, fmt.Errorf("client: store: certify: %w", err)
 	}
-	o, err := c.chain.Object(ctx, blob.ID)
-	if err != nil || o.Blob == nil {
-		return nil, fmt.Errorf("client: store: reading the certified blob object %s: %v", blob.ID, err)
+	var bo BlobObject
+	if opts.Burn {
+		// The object is gone: it is reported as certified by this
+		// transaction.
+		certified := *blob
+		for _, ev := range inc.Events {
+			if e, ok := ev.Event.(*chain.BlobCertified); ok && e.ObjectID == blob.ID {
+				certified.CertifiedEpoch = &e.Epoch
+			}
+		}
+		bo = blobObjectOf(&certified)
+	} else {
+		o, err := c.chain.Object(ctx, blob.ID)
+		if err != nil || o.Blob == nil {
+			return nil, fmt.Errorf("client: store: reading the certified blob object %s: %v", blob.ID, err)
+		}
+		bo = blobObjectOf(o.Blob)
 	}
 	c.cfg.Logger.Debug("stored", "blob", id, "size", len(data), "encode", tEnc.Sub(t0), "lookups", t1.Sub(tEnc),
 		"register", tReg.Sub(t1), "upload", t2.Sub(tReg), "certify", time.Since(t2))
-	nc := &NewlyCreated{BlobObject: blobObjectOf(o.Blob), ResourceOperation: op, Cost: cost}
+	nc := &NewlyCreated{BlobObject: bo, ResourceOperation: op, Cost: cost}
 	if opts.Share {
 		nc.SharedBlobObject = blob.ID.String()
 	}

@@ -92,6 +92,11 @@ type Config struct {
 	// by-object-id reads (DefaultAllowedHeaders if nil; compared
 	// case-insensitively).
 	AllowedHeaders []string
+	// BurnAfterStore burns each new Blob object that a store neither sends
+	// (send_object_to) nor shares, instead of keeping it in the publisher's
+	// wallet (Walrus's --burn-after-store): the blob stays stored until its
+	// end epoch, and the wallet does not fill up with objects.
+	BurnAfterStore bool
 	// Auth, if set, makes the publisher an authenticated one: stores need
 	// a JWT (see AuthConfig).
 	Auth *AuthConfig

@@ -24,6 +24,7 @@ import (
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/devnet"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/nodeapi"
 )
 
 func randomBlob(seed uint64, n int) []byte {
@@ -549,6 +550,47 @@ func TestDaemon(t *testing.T) {
 			t.Fatalf("the %d bytes received are not a prefix of the blobs", len(got))
 		}
 		t.Logf("cut after %d of %d bytes: %v", len(got), len(big)+len(small), err)
+	})
+
+	t.Run("BurnAfterStore", func(t *testing.T) {
+		_, bu := serve(t, Config{Client: tn.c, Publisher: true, Aggregator: true, BurnAfterStore: true})
+		// newObject stores data and returns the new Blob object's ID and
+		// the blob ID.
+		newObject := func(query string, data []byte) (chain.ObjectID, string) {
+			t.Helper()
+			a := do(t, http.MethodPut, bu+"/v1/blobs"+query, bytes.NewReader(data))
+			var res struct {
+				NewlyCreated *struct {
+					BlobObject struct {
+						ID             string  `json:"id"`
+						BlobID         string  `json:"blobId"`
+						CertifiedEpoch *uint32 `json:"certifiedEpoch"`
+					} `json:"blobObject"`
+				} `json:"newlyCreated"`
+			}
+			if a.code != 200 || json.Unmarshal(a.body, &res) != nil || res.NewlyCreated == nil || res.NewlyCreated.BlobObject.CertifiedEpoch == nil {
+				t.Fatalf("store%s with burn-after-store: %v", query, a)
+			}
+			id, err := nodeapi.ParseObjectID(res.NewlyCreated.BlobObject.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return chain.ObjectID(id), res.NewlyCreated.BlobObject.BlobID
+		}
+		data := randomBlob(45, 3000)
+		obj, blobID := newObject("?epochs=2", data)
+		if _, err := tn.nw.Chain().Object(tn.ctx, obj); err == nil {
+			t.Fatal("the Blob object was not burned")
+		}
+		if a := do(t, http.MethodGet, bu+"/v1/blobs/"+blobID, nil); a.code != 200 || !bytes.Equal(a.body, data) {
+			t.Fatalf("read of the burned blob: %v", a)
+		}
+		// A store that sends the object keeps it (for the recipient).
+		to := chain.Address{0x44}
+		obj, _ = newObject("?send_object_to="+to.String(), randomBlob(46, 3000))
+		if o, err := tn.nw.Chain().Object(tn.ctx, obj); err != nil || o.Owner != to {
+			t.Fatalf("the sent object: %+v %v", o, err)
+		}
 	})
 
 	t.Run("AuthenticatedPublisher", func(t *testing.T) {

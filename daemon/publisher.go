@@ -15,6 +15,10 @@ import (
 // is the blob (reference §8.1).
 func (s *Server) handleStore(w http.ResponseWriter, r *http.Request) {
 	opts, perr := parseStoreQuery(r.URL.Query())
+	// Walrus's post-store action: the Blob object stays with the
+	// publisher's wallet unless sent or shared, or is burned with
+	// BurnAfterStore.
+	opts.Burn = s.cfg.BurnAfterStore && opts.SendObjectTo == nil && !opts.Share
 	if perr != nil {
 		writeError(w, perr)
 		return

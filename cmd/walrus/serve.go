@@ -31,6 +31,7 @@ type serveOptions struct {
 	bind, metrics         string
 	maxBodyKiB            int64
 	maxConcurrentRequests int
+	burnAfterStore        bool
 	jwt                   jwtOptions
 }
 
@@ -117,6 +118,7 @@ func (a *app) serveCommand(name, short string, publisher, aggregator bool) *cobr
 	f.Int64Var(&o.maxBodyKiB, "max-body-size", defaultMaxBodyKiB, "largest blob a store accepts, in KiB")
 	f.IntVar(&o.maxConcurrentRequests, "max-concurrent-requests", daemon.DefaultMaxConcurrentRequests, "stores in progress at once")
 	if publisher {
+		f.BoolVar(&o.burnAfterStore, "burn-after-store", false, "burn each new Blob object not sent or shared, instead of keeping it in the wallet")
 		f.StringVar(&o.jwt.secret, "jwt-decode-secret", "", "authenticated publisher: the JWT secret or public key (0x and hex, or the string's bytes); stores need Authorization: Bearer <JWT>")
 		f.StringVar(&o.jwt.algorithm, "jwt-algorithm", "", "JWT algorithm: HS256 (default), HS384, HS512, ES256, ES384, RS256, RS384, RS512, PS256, PS384, PS512, EdDSA")
 		f.Int64Var(&o.jwt.expiringSec, "jwt-expiring-sec", 0, "if positive, tokens need iat with exp - iat equal to this many seconds")
@@ -151,7 +153,7 @@ func (a *app) startDaemon(c *client.Client, o serveOptions, publisher, aggregato
 		log.Warn("authenticated publisher without --jwt-decode-secret: token signatures are not checked")
 	}
 	s, err := daemon.New(daemon.Config{Client: c, Publisher: publisher, Aggregator: aggregator, MaxBodySize: o.maxBodyKiB << 10,
-		MaxConcurrentRequests: o.maxConcurrentRequests, Auth: auth, Registerer: reg, Logger: log})
+		MaxConcurrentRequests: o.maxConcurrentRequests, BurnAfterStore: o.burnAfterStore, Auth: auth, Registerer: reg, Logger: log})
 	if err != nil {
 		return "", nil, err
 	}
