@@ -35,6 +35,19 @@ type readRequest struct {
 	attrs map[string]string
 }
 
+// readSlot waits for one of the aggregator's read slots (answering 429 or
+// 503 and reporting false when none comes) and bounds the read by
+// ReadTimeout; done releases both.
+func (s *Server) readSlot(w http.ResponseWriter, r *http.Request) (ctx context.Context, done func(), ok bool) {
+	release, aerr := s.reads.acquire(r.Context())
+	if aerr != nil {
+		s.shed(w, "read", aerr)
+		return nil, nil, false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
+	return ctx, func() { cancel(); release() }, true
+}
+
 func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
 	s.serveRead(w, r, readWhole, s.byBlobID(r.PathValue("blob_id")))
 }
@@ -90,14 +103,11 @@ func (s *Server) serveRead(w http.ResponseWriter, r *http.Request, kind readKind
 			return
 		}
 	}
-	release, aerr := s.reads.acquire(r.Context())
-	if aerr != nil {
-		s.shed(w, "read", aerr)
+	ctx, done, ok := s.readSlot(w, r)
+	if !ok {
 		return
 	}
-	defer release()
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
-	defer cancel()
+	defer done()
 	req, perr := resolve(ctx)
 	if perr != nil {
 		writeError(w, perr)

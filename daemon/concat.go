@@ -80,14 +80,11 @@ func (s *Server) handleConcat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, perr)
 		return
 	}
-	release, aerr := s.reads.acquire(r.Context())
-	if aerr != nil {
-		s.shed(w, "read", aerr)
+	ctx, done, ok := s.readSlot(w, r)
+	if !ok {
 		return
 	}
-	defer release()
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
-	defer cancel()
+	defer done()
 
 	items, total, perr := s.resolveConcat(ctx, ids)
 	if perr != nil {
