@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,24 +12,14 @@ const metricsNamespace = "walrus_daemon"
 
 // metrics are always counted; Config.Registerer exposes them.
 type metrics struct {
-	requests *prometheus.CounterVec   // route, status
-	duration *prometheus.HistogramVec // route
-	bytesIn  *prometheus.CounterVec   // route
-	bytesOut *prometheus.CounterVec   // route
-	shed     *prometheus.CounterVec   // api (store, read), reason (queue_full, queue_timeout)
+	http *httpx.Metrics
+	shed *prometheus.CounterVec // api (store, read), reason (queue_full, queue_timeout)
 }
 
 func newMetrics() *metrics {
 	ns := metricsNamespace
 	return &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_requests_total",
-			Help: "Requests by route and HTTP status (status 0: the answer was aborted before its header)."}, []string{"route", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "http_request_duration_seconds",
-			Help: "Request latency by route (to the end of the answer).", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{"route"}),
-		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_request_bytes_total",
-			Help: "Request body bytes read, by route."}, []string{"route"}),
-		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_response_bytes_total",
-			Help: "Response body bytes written, by route."}, []string{"route"}),
+		http: httpx.NewMetrics(ns, 0.001),
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "requests_shed_total",
 			Help: "Requests refused for load: queue_full (429) or queue_timeout (503), by API (store, read)."}, []string{"api", "reason"}),
 	}
@@ -41,12 +30,12 @@ func (m *metrics) register(r prometheus.Registerer, s *Server) error {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: name, Help: help,
 			ConstLabels: prometheus.Labels{"api": api}}, f)
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.shed,
+	for _, c := range append(m.http.Collectors(), m.shed,
 		gauge("in_flight", "Operations in progress.", "store", func() float64 { return float64(s.stores.inFlight()) }),
 		gauge("in_flight", "Operations in progress.", "read", func() float64 { return float64(s.reads.inFlight()) }),
 		gauge("queued", "Requests waiting for a slot.", "store", func() float64 { return float64(s.stores.waiting()) }),
 		gauge("queued", "Requests waiting for a slot.", "read", func() float64 { return float64(s.reads.waiting()) }),
-	} {
+	) {
 		if err := r.Register(c); err != nil {
 			return err
 		}
@@ -107,13 +96,11 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			case p == nil:
 				status = http.StatusOK // net/http sends 200 for a handler that wrote nothing
 			}
-			m := s.metrics
-			m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			var in int64
 			if body != nil {
-				m.bytesIn.WithLabelValues(route).Add(float64(body.N))
+				in = body.N
 			}
-			m.bytesOut.WithLabelValues(route).Add(float64(rw.Bytes))
+			s.metrics.http.Observe(route, status, time.Since(start), in, rw.Bytes)
 			if p != nil {
 				panic(http.ErrAbortHandler)
 			}

@@ -21,13 +21,10 @@ import (
 const metricsNamespace = "walrus_node"
 
 type metrics struct {
-	requests      *prometheus.CounterVec   // route, status
-	duration      *prometheus.HistogramVec // route
-	bytesIn       *prometheus.CounterVec   // route
-	bytesOut      *prometheus.CounterVec   // route
-	slivers       *prometheus.CounterVec   // source (upload, pending, blob_sync, shard_sync), type
-	metadata      *prometheus.CounterVec   // source
-	syncs         *prometheus.CounterVec   // result (synced, failed, inconsistent)
+	http          *httpx.Metrics
+	slivers       *prometheus.CounterVec // source (upload, pending, blob_sync, shard_sync), type
+	metadata      *prometheus.CounterVec // source
+	syncs         *prometheus.CounterVec // result (synced, failed, inconsistent)
 	syncsActive   prometheus.Gauge
 	invalidations *prometheus.CounterVec // result: started, submitted, already_invalid, gave_up, …
 	shardSlivers  *prometheus.CounterVec // type: slivers received by sync_shard
@@ -41,14 +38,7 @@ type metrics struct {
 func newMetrics() *metrics {
 	ns := metricsNamespace
 	return &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_requests_total",
-			Help: "REST API requests by route pattern and HTTP status."}, []string{"route", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "http_request_duration_seconds",
-			Help: "REST API request latency by route pattern.", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10)}, []string{"route"}),
-		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_request_bytes_total",
-			Help: "Request body bytes read by route pattern."}, []string{"route"}),
-		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_response_bytes_total",
-			Help: "Response body bytes written by route pattern."}, []string{"route"}),
+		http: httpx.NewMetrics(ns, 0.0005),
 		slivers: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "slivers_stored_total",
 			Help: "Slivers stored, by source (upload, pending, blob_sync, shard_sync) and type."}, []string{"source", "type"}),
 		metadata: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "metadata_stored_total",
@@ -77,8 +67,8 @@ func newMetrics() *metrics {
 // register adds the node's metrics and its scrape-time collector to r.
 func (n *Node) registerMetrics(r prometheus.Registerer) error {
 	m := n.metrics
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.slivers, m.metadata,
-		m.syncs, m.syncsActive, m.invalidations, m.shardSlivers, m.recoveryBytes, m.blobsDeleted, m.gcEpoch, m.chainHeight, m.eventsTotal, stateCollector{n}} {
+	for _, c := range append(m.http.Collectors(), m.slivers, m.metadata,
+		m.syncs, m.syncsActive, m.invalidations, m.shardSlivers, m.recoveryBytes, m.blobsDeleted, m.gcEpoch, m.chainHeight, m.eventsTotal, stateCollector{n}) {
 		if err := r.Register(c); err != nil {
 			return err
 		}
@@ -167,9 +157,6 @@ func (m *metrics) storedSlivers(source string, t encoding.SliverType, k int) {
 // instrument counts a request by route pattern and status, with its bytes
 // in and out.
 func (m *metrics) instrument(route string, h http.HandlerFunc) http.HandlerFunc {
-	dur := m.duration.WithLabelValues(route)
-	in := m.bytesIn.WithLabelValues(route)
-	out := m.bytesOut.WithLabelValues(route)
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		cw := &httpx.Recorder{ResponseWriter: w}
@@ -180,9 +167,6 @@ func (m *metrics) instrument(route string, h http.HandlerFunc) http.HandlerFunc 
 		if cw.WroteHeader {
 			status = cw.Status
 		}
-		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-		dur.Observe(time.Since(start).Seconds())
-		in.Add(float64(cr.N))
-		out.Add(float64(cw.Bytes))
+		m.http.Observe(route, status, time.Since(start), cr.N, cw.Bytes)
 	}
 }

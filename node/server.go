@@ -61,7 +61,7 @@ func (n *Node) unmatched(mux *http.ServeMux) http.Handler {
 			e = nodeapi.Errorf(nodeapi.ErrMethodNotAllowed, "%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)
 		}
 		nodeapi.WriteError(w, e)
-		n.metrics.requests.WithLabelValues("unmatched", strconv.Itoa(e.Code)).Inc()
+		n.metrics.http.Count("unmatched", e.Code)
 	})
 }
 
