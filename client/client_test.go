@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"strings"
@@ -17,17 +16,11 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/devnet"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/internal/testrand"
 	"github.com/walrus-go/walrus/nodeapi"
 )
 
-func randomBlob(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+func randomBlob(seed uint64, n int) []byte { return testrand.Bytes(seed, n) }
 
 // newNet starts a devnet (4 nodes, 100 shards) and a client with its wallet.
 func newNet(t testing.TB) (*devnet.Network, *Client, context.Context) {

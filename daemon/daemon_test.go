@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,17 +23,11 @@ import (
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/devnet"
 	"github.com/walrus-go/walrus/encoding"
+	"github.com/walrus-go/walrus/internal/testrand"
 	"github.com/walrus-go/walrus/nodeapi"
 )
 
-func randomBlob(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+func randomBlob(seed uint64, n int) []byte { return testrand.Bytes(seed, n) }
 
 // testNet is a devnet, an SDK client with its wallet, and a daemon (both
 // APIs) on a loopback httptest server.
